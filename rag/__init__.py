@@ -1,0 +1,1 @@
+"""RAG Desk engine: everything the product does, reachable from Python without Qt."""

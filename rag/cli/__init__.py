@@ -1,0 +1,30 @@
+"""`rag-cli`: the headless face of the engine. Imports stay light so --help is instant."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import run_guarded
+from .docs import ingest, list_files, remove
+from .kb import kb
+from .query import ask, search
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rag-desk", prog_name="rag-cli")
+def cli() -> None:
+    """RAG Desk: chat with your PDFs, offline.
+
+    Data lives under $RAG_HOME when set, else in the user data folder; settings in
+    settings.toml there (or the user config folder) and RAG_* variables.
+    """
+
+
+for command in (ingest, ask, search, list_files, remove, kb):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(run_guarded(cli, argv))

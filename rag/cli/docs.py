@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import emit_json, kb_option, make_engine
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@kb_option
+def ingest(paths: tuple[str, ...], kb_name: str | None) -> int:
+    """Index PDFs, .txt and .md files, or folders of them (recursively)."""
+    from rag.events import FileFailed, FileIndexed, FileProgress, FileSkipped, FileStarted, IngestDone
+
+    engine = make_engine()
+    tty = sys.stderr.isatty()
+    failed = 0
+    try:
+        for ev in engine.ingest(list(paths), kb=kb_name):
+            if isinstance(ev, FileStarted):
+                prefix = f"[{ev.index}/{ev.total}] {ev.path.name}"
+                if tty:
+                    click.echo(f"{prefix}: starting", err=True, nl=False)
+            elif isinstance(ev, FileProgress) and tty:
+                total = f"/{ev.total}" if ev.total else ""
+                click.echo(f"\r\x1b[K{prefix}: {ev.stage} page {ev.done}{total}", err=True, nl=False)
+            elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
+                if tty:
+                    click.echo("\r\x1b[K", err=True, nl=False)
+                if isinstance(ev, FileIndexed):
+                    msg = f"indexed {ev.chunks} chunks from {ev.pages} pages ({ev.seconds:.1f} s)"
+                elif isinstance(ev, FileSkipped):
+                    msg = f"skipped ({ev.reason})"
+                else:
+                    failed += 1
+                    msg = f"FAILED: {ev.reason}"
+                click.echo(f"{prefix}: {msg}", err=True)
+            elif isinstance(ev, IngestDone):
+                click.echo(
+                    f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed; "
+                    f"{ev.chunks} chunks in {ev.seconds:.1f} s", err=True)
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+@click.command("list")
+@kb_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def list_files(kb_name: str | None, as_json: bool) -> int:
+    """List the files of a knowledge base: pages, chunks, status, last error."""
+    engine = make_engine()
+    try:
+        files = engine.list_files(kb_name)
+    finally:
+        engine.close()
+    if as_json:
+        emit_json({"kb": kb_name or engine.settings.default_kb, "files": [f.to_json() for f in files]})
+        return 0
+    if not files:
+        click.echo("no files yet; add some with: rag-cli ingest PATH...", err=True)
+        return 0
+    width = max(len(f.name) for f in files)
+    for f in files:
+        line = f"{f.name:<{width}}  {f.pages:>5} pages  {f.chunks:>6} chunks  {f.state}"
+        if f.error:
+            line += f"  ({f.error})"
+        click.echo(line)
+    return 0
+
+
+@click.command()
+@click.argument("file")
+@kb_option
+def remove(file: str, kb_name: str | None) -> int:
+    """Remove FILE (base name or full path) and its chunks from a knowledge base."""
+    engine = make_engine()
+    try:
+        rec = engine.remove(file, kb_name)
+    finally:
+        engine.close()
+    click.echo(f"removed {rec.name} ({rec.chunks} chunks)", err=True)
+    return 0

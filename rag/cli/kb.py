@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import click
+
+from .common import emit_json, make_engine
+
+
+@click.group()
+def kb() -> None:
+    """Manage knowledge bases."""
+
+
+@kb.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def kb_list(as_json: bool) -> int:
+    """List knowledge bases."""
+    engine = make_engine()
+    try:
+        kbs = engine.list_kbs()
+    finally:
+        engine.close()
+    if as_json:
+        emit_json({"kbs": [{"name": k.name, "files": k.files, "chunks": k.chunks,
+                            "embed_model": k.embed_model} for k in kbs]})
+        return 0
+    if not kbs:
+        click.echo("no knowledge bases yet; `rag-cli ingest` creates 'default'", err=True)
+    for k in kbs:
+        click.echo(f"{k.name}\t{k.files} files\t{k.chunks} chunks")
+    return 0
+
+
+@kb.command("create")
+@click.argument("name")
+def kb_create(name: str) -> int:
+    """Create an empty knowledge base."""
+    engine = make_engine()
+    try:
+        engine.create_kb(name)
+    finally:
+        engine.close()
+    click.echo(f"created knowledge base '{name}'", err=True)
+    return 0
+
+
+@kb.command("rename")
+@click.argument("old")
+@click.argument("new")
+def kb_rename(old: str, new: str) -> int:
+    """Rename a knowledge base."""
+    engine = make_engine()
+    try:
+        engine.rename_kb(old, new)
+    finally:
+        engine.close()
+    click.echo(f"renamed '{old}' to '{new}'", err=True)
+    return 0
+
+
+@kb.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def kb_delete(name: str, yes: bool) -> int:
+    """Delete a knowledge base and its index (your files are not touched)."""
+    if not yes and not click.confirm(f"Delete knowledge base '{name}' and its index?", err=True):
+        return 1
+    engine = make_engine()
+    try:
+        engine.delete_kb(name)
+    finally:
+        engine.close()
+    click.echo(f"deleted knowledge base '{name}'", err=True)
+    return 0

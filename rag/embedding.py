@@ -1,0 +1,155 @@
+"""Text embeddings (sentence-transformers) and the model's own tokenizer for chunking.
+
+The tokenizer comes straight from the model folder's tokenizer.json through the small
+`tokenizers` library, so chunking and token counting never import torch. The
+sentence-transformers model itself is loaded on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .settings import BUNDLED_EMBEDDER
+
+
+def resolve_embedder(setting: str) -> tuple[str, Path]:
+    """(name recorded with the store, local model folder). Never downloads."""
+    if setting.startswith("bundled:"):
+        from models.bundled import EMBEDDER_NAME, embedder_dir
+
+        if setting != BUNDLED_EMBEDDER:
+            raise ModelError(f"unknown bundled embedding model {setting!r}; use {BUNDLED_EMBEDDER!r}")
+        return EMBEDDER_NAME, embedder_dir()
+    path = Path(setting).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise ModelError(f"{path} is not a sentence-transformers model folder (no config.json / modules.json)")
+        return str(path.resolve()), path.resolve()
+    local = _hub_cache_dir(setting)
+    if local is None:
+        raise ModelError(
+            f"embedding model {setting!r} is not on this machine; give a local model folder, "
+            "or download it first (RAG Desk never downloads models on its own)"
+        )
+    return setting, local
+
+
+def _hub_cache_dir(model_id: str) -> Path | None:
+    """A model already in the Hugging Face cache, found without any network access."""
+    if "/" not in model_id:
+        model_id = f"sentence-transformers/{model_id}"
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model_id, local_files_only=True))
+    except Exception:
+        return None
+
+
+class HFTokenCounter:
+    """Counts and splits text with the embedding model's tokenizer (no special tokens)."""
+
+    def __init__(self, model_dir: Path):
+        from tokenizers import Tokenizer
+
+        file = model_dir / "tokenizer.json"
+        if not file.exists():
+            raise ModelError(f"{model_dir} has no tokenizer.json; RAG Desk needs a fast tokenizer to chunk text")
+        self._tok = Tokenizer.from_file(str(file))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+
+    def count(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tok.encode_batch(texts, add_special_tokens=False)]
+
+    def split(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
+        enc = self._tok.encode(text, add_special_tokens=False)
+        offsets = enc.offsets
+        spans = []
+        for i in range(0, len(offsets), max_tokens):
+            part = offsets[i : i + max_tokens]
+            start = part[0][0] if not spans else spans[-1][1]
+            end = part[-1][1] if i + max_tokens < len(offsets) else len(text)
+            spans.append((start, end))
+        return spans or [(0, len(text))]
+
+
+def max_seq_length(model_dir: Path) -> int:
+    try:
+        cfg = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        return int(cfg.get("max_seq_length", 256))
+    except (OSError, ValueError):
+        return 256
+
+
+class Embedder:
+    """Normalized float32 embeddings from a local sentence-transformers model."""
+
+    def __init__(self, setting: str, device: str = "auto", batch_size: int = 32):
+        self.name, self.model_dir = resolve_embedder(setting)
+        self.setting = setting
+        self._device_setting = device
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self.max_tokens = max_seq_length(self.model_dir) - 2  # room for [CLS]/[SEP]
+
+    @cached_property
+    def counter(self) -> HFTokenCounter:
+        return HFTokenCounter(self.model_dir)
+
+    @cached_property
+    def model(self):
+        # Offline by construction: the folder is local; forbid any hub look-up anyway.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from models.hardware import torch_device
+
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+
+            return SentenceTransformer(str(self.model_dir), device=torch_device(self._device_setting))
+        except Exception as exc:
+            raise ModelError(f"could not load embedding model {self.name!r} from {self.model_dir}: {exc}") from None
+
+    @property
+    def device(self) -> str:
+        return str(self.model.device)
+
+    @cached_property
+    def dim(self) -> int:
+        cfg = self.model_dir / "config.json"
+        try:
+            return int(json.loads(cfg.read_text())["hidden_size"])
+        except (OSError, KeyError, ValueError):
+            return int(self.model.get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]

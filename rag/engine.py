@@ -1,0 +1,387 @@
+"""The engine facade: the one API behind the CLI, the GUI and Python users.
+
+    engine = Engine()                      # settings from settings.toml + RAG_* variables
+    for event in engine.ingest(["docs/"]): ...
+    for event in engine.ask("What is the default port?"): ...
+
+Heavy pieces (chromadb, the embedder, llama.cpp) load on first use. Knowledge bases are
+one chroma collection each, with their files tracked in the SQLite catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from . import catalog as cat
+from .catalog import Catalog, FileRecord, KnowledgeBase
+from .chunking import Chunker
+from .errors import DocumentError, EmbeddingMismatchError, KnowledgeBaseError, NoTextError, RagError
+from .events import (
+    Abstained,
+    AnswerDone,
+    AnswerEvent,
+    AnswerStats,
+    FileFailed,
+    FileIndexed,
+    FileProgress,
+    FileSkipped,
+    FileStarted,
+    IngestDone,
+    IngestEvent,
+    Source,
+    SourcesFound,
+    Token,
+)
+from .loaders import discover, open_document
+from .retrieval import DenseRetriever, Retriever, to_sources
+from .settings import Settings, data_dir, load_settings
+
+EMBED_BATCH = 64  # chunks per embedding + store write
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    sources: tuple[Source, ...]
+    retrieval_ms: float
+
+
+@dataclass(frozen=True)
+class KbInfo:
+    name: str
+    files: int
+    chunks: int
+    embed_model: str | None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, *, home: Path | None = None,
+                 embedder=None, generator=None, store=None):
+        self.settings = settings or load_settings()
+        self.home = Path(home) if home else data_dir()
+        self._embedder = embedder
+        self._generator = generator
+        self._store = store
+        self._recovered: set[int] = set()
+        self._write_lock = threading.Lock()
+
+    # ---- lazily built parts ------------------------------------------------------------
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.home / "catalog.sqlite3")
+
+    @property
+    def store(self):
+        if self._store is None:
+            from .store import ChromaStore
+
+            self._store = ChromaStore(self.home / "chroma")
+        return self._store
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .embedding import Embedder
+
+            s = self.settings
+            self._embedder = Embedder(s.embedding_model, s.embedding_device, s.embedding_batch_size)
+        return self._embedder
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            from .generation import LlamaGenerator, resolve_llm
+
+            s = self.settings
+            path = resolve_llm(s.llm_model, self.home / "models")
+            self._generator = LlamaGenerator(path, context_size=s.context_size, threads=s.threads,
+                                             gpu_layers=s.gpu_layers, seed=s.seed)
+        return self._generator
+
+    def retriever(self) -> Retriever:
+        return DenseRetriever(self.store, self.embedder.embed_query)
+
+    def close(self) -> None:
+        if self._generator is not None and hasattr(self._generator, "close"):
+            self._generator.close()
+        if "catalog" in self.__dict__:
+            self.catalog.close()
+            del self.__dict__["catalog"]
+
+    # ---- knowledge bases ---------------------------------------------------------------
+
+    def _kb(self, name: str | None, create: bool = False) -> KnowledgeBase:
+        name = name or self.settings.default_kb
+        kb = self.catalog.ensure_kb(name) if create or name == self.settings.default_kb else self.catalog.get_kb(name)
+        self._recover(kb)
+        return kb
+
+    def _recover(self, kb: KnowledgeBase) -> None:
+        """Roll back whatever a crash left half-written in this knowledge base."""
+        if kb.id in self._recovered:
+            return
+        for rec in self.catalog.unfinished(kb):
+            for sha in (rec.pending_sha256, rec.stale_sha256):
+                if sha:
+                    self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": sha}]})
+            self.catalog.settle_interrupted(rec)
+        self._recovered.add(kb.id)
+
+    def list_kbs(self) -> list[KbInfo]:
+        out = []
+        for kb in self.catalog.kbs():
+            files = self.catalog.files(kb)
+            out.append(KbInfo(kb.name, sum(f.state == cat.INDEXED for f in files),
+                              sum(f.chunks for f in files if f.state == cat.INDEXED), kb.embed_model))
+        return out
+
+    def create_kb(self, name: str) -> KnowledgeBase:
+        return self.catalog.create_kb(name)
+
+    def rename_kb(self, old: str, new: str) -> KnowledgeBase:
+        return self.catalog.rename_kb(old, new)
+
+    def delete_kb(self, name: str) -> None:
+        kb = self.catalog.delete_kb(name)
+        self.store.drop(kb.collection)
+
+    def list_files(self, kb: str | None = None) -> list[FileRecord]:
+        return self.catalog.files(self._kb(kb))
+
+    def remove(self, file: str, kb: str | None = None) -> FileRecord:
+        kbrec = self._kb(kb)
+        rec = self._match_file(kbrec, file)
+        self.store.delete(kbrec.collection, {"file_id": rec.id})
+        self.catalog.remove_file(rec.id)
+        return rec
+
+    def _match_file(self, kb: KnowledgeBase, file: str) -> FileRecord:
+        files = self.catalog.files(kb)
+        target = str(Path(file).expanduser().resolve()) if ("/" in file or "\\" in file) else None
+        matches = [f for f in files if f.path == target] if target else [f for f in files if f.name == file]
+        if not matches:
+            raise KnowledgeBaseError(f"'{file}' is not in knowledge base '{kb.name}'; see `rag-cli list`")
+        if len(matches) > 1:
+            paths = ", ".join(m.path for m in matches)
+            raise KnowledgeBaseError(f"'{file}' matches several files ({paths}); give the full path")
+        return matches[0]
+
+    # ---- ingestion ---------------------------------------------------------------------
+
+    def _check_model(self, kb: KnowledgeBase) -> KnowledgeBase:
+        emb = self.embedder
+        if kb.embed_model is None:
+            return self.catalog.set_kb_model(kb, emb.name, emb.dim, self.settings.chunk_tokens,
+                                             self.settings.chunk_overlap)
+        if kb.embed_model != emb.name:
+            raise EmbeddingMismatchError(
+                f"knowledge base '{kb.name}' was built with embedding model '{kb.embed_model}' "
+                f"but the current setting is '{emb.name}'; switch embedding_model back, or create a new "
+                "knowledge base for the new model"
+            )
+        return kb
+
+    def ingest(self, paths: Iterable[str | Path], kb: str | None = None,
+               cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        files, problems = discover([Path(p) for p in paths])
+        total = len(files) + len(problems)
+        indexed = skipped = failed = chunks_total = 0
+        kbrec = self._kb(kb, create=True)
+        position = 0
+        for problem in problems:
+            position += 1
+            failed += 1
+            yield FileStarted(problem.path, position, total)
+            yield FileFailed(problem.path, problem.reason)
+        if files:
+            kbrec = self._check_model(kbrec)
+        with self._write_lock:
+            for path in files:
+                if cancel.is_set():
+                    break
+                position += 1
+                yield FileStarted(path, position, total)
+                outcome = yield from self._ingest_file(kbrec, path, cancel)
+                if isinstance(outcome, FileIndexed):
+                    indexed += 1
+                    chunks_total += outcome.chunks
+                elif isinstance(outcome, FileSkipped):
+                    skipped += 1
+                else:
+                    failed += 1
+                yield outcome
+        yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set())
+
+    def _ingest_file(self, kb: KnowledgeBase, path: Path, cancel: threading.Event):
+        t0 = time.perf_counter()
+        key = str(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return FileFailed(path, f"cannot read the file ({exc.strerror}); check the path and permissions")
+        rec = self.catalog.file(kb, key)
+        if rec and rec.state == cat.INDEXED and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
+            return FileSkipped(path, "unchanged")
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            reason = f"cannot read the file ({exc.strerror}); check its permissions"
+            self.catalog.record_failure(kb, key, path.name, reason)
+            return FileFailed(path, reason)
+        if rec and rec.state == cat.INDEXED and rec.sha256 == sha:
+            self.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
+            return FileSkipped(path, "unchanged")
+        try:
+            doc = open_document(path, self.settings.pdf_backend)
+        except DocumentError as err:
+            self.catalog.record_failure(kb, key, path.name, err.reason)
+            return FileFailed(path, err.reason)
+        rec = self.catalog.begin_file(kb, key, path.name, st.st_size, st.st_mtime_ns, sha)
+        try:
+            pages, chunks = yield from self._write_chunks(kb, rec, doc, sha, cancel)
+            if cancel.is_set():
+                raise _Cancelled()
+            if chunks == 0:
+                raise NoTextError(path)
+        except BaseException as exc:
+            self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": sha}]})
+            if isinstance(exc, _Cancelled):
+                reason = "indexing was cancelled; ingest the file again to index it"
+            elif isinstance(exc, DocumentError):
+                reason = exc.reason
+            elif isinstance(exc, RagError):
+                reason = str(exc)
+            elif isinstance(exc, Exception):
+                reason = f"unexpected error while indexing ({type(exc).__name__}: {exc}); please report it"
+            else:
+                self.catalog.fail_file(rec, "indexing was interrupted; ingest the file again")
+                raise
+            self.catalog.fail_file(rec, reason)
+            return FileFailed(path, reason)
+        finally:
+            doc.close()
+        committed = self.catalog.commit_file(rec, st.st_size, st.st_mtime_ns, pages, chunks)
+        if committed.stale_sha256:
+            self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": committed.stale_sha256}]})
+            self.catalog.clear_stale(rec.id)
+        return FileIndexed(path, pages, chunks, time.perf_counter() - t0)
+
+    def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
+        emb = self.embedder
+        max_tokens = min(self.settings.chunk_tokens, emb.max_tokens)
+        chunker = Chunker(emb.counter, max_tokens, min(self.settings.chunk_overlap, max_tokens // 3))
+        progress = {"page": 0}
+
+        def pages():
+            for page in doc.pages():
+                progress["page"] = page.number
+                if cancel.is_set():
+                    return
+                yield page
+
+        written = 0
+        batch = []
+        path = Path(rec.path)
+
+        def flush():
+            nonlocal written
+            vectors = emb.embed_documents([c.text for c in batch])
+            self.store.add(
+                kb.collection,
+                [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch],
+                vectors,
+                [c.text for c in batch],
+                [
+                    {
+                        "file": path.name, "path": rec.path, "file_id": rec.id, "sha": sha,
+                        "page": c.page, "page_end": c.page_end, "char_start": c.char_start,
+                        "char_end": c.char_end, "chunk": c.index, "tokens": c.tokens, "section": c.section,
+                    }
+                    for c in batch
+                ],
+            )
+            written += len(batch)
+            batch.clear()
+
+        for chunk in chunker.chunk(pages()):
+            batch.append(chunk)
+            if len(batch) >= EMBED_BATCH:
+                yield FileProgress(path, "embedding", progress["page"], doc.page_count)
+                flush()
+                yield FileProgress(path, "reading", progress["page"], doc.page_count)
+            if cancel.is_set():
+                break
+        if batch and not cancel.is_set():
+            yield FileProgress(path, "embedding", progress["page"], doc.page_count)
+            flush()
+        yield FileProgress(path, "storing", doc.page_count, doc.page_count)
+        return doc.page_count, written
+
+    # ---- retrieval and answers ---------------------------------------------------------
+
+    def search(self, query: str, kb: str | None = None, k: int | None = None,
+               files: Sequence[str] = ()) -> SearchResult:
+        kbrec = self._kb(kb)
+        if not query.strip():
+            raise RagError("the question is empty; type a question")
+        t0 = time.perf_counter()
+        if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
+            return SearchResult((), (time.perf_counter() - t0) * 1000)
+        self._check_model(kbrec)
+        hits = self.retriever().retrieve(kbrec.collection, query, k or self.settings.top_k, files)
+        return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000)
+
+    def ask(self, question: str, kb: str | None = None, history: Sequence[tuple[str, str]] = (),
+            k: int | None = None, files: Sequence[str] = (), cancel: threading.Event | None = None,
+            language: str = "auto") -> Iterator[AnswerEvent]:
+        from .prompting import build_prompt
+
+        cancel = cancel or threading.Event()
+        t0 = time.perf_counter()
+        found = self.search(question, kb, k, files)
+        if not found.sources:
+            name = kb or self.settings.default_kb
+            yield Abstained(f"knowledge base '{name}' has no matching documents; add some with `rag-cli ingest`")
+            return
+        gen = self.generator
+        s = self.settings
+        budget = gen.context_size - s.max_tokens - 8
+        prompt = build_prompt(question, found.sources, gen.count_tokens, budget, history, language)
+        retrieval_ms = (time.perf_counter() - t0) * 1000
+        yield SourcesFound(prompt.sources, retrieval_ms)
+        pieces: list[str] = []
+        first = last = None
+        for piece in gen.stream(prompt, s.max_tokens, s.temperature, cancel):
+            now = time.perf_counter()
+            if first is None:
+                first = now
+            last = now
+            pieces.append(piece)
+            yield Token(piece)
+            if cancel.is_set():
+                break
+        n = len(pieces)
+        ttft = (first - t0) if first else 0.0
+        tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
+        stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancel.is_set())
+        yield AnswerDone("".join(pieces).strip(), prompt.sources, stats)
+
+
+class _Cancelled(Exception):
+    pass

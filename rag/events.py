@@ -1,0 +1,139 @@
+"""Plain, immutable events that cross the engine boundary (to the CLI, the GUI, tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+# ---- ingestion ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileStarted:
+    path: Path
+    index: int  # 1-based position in the batch
+    total: int
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    path: Path
+    stage: str  # "reading" | "embedding" | "storing"
+    done: int
+    total: int  # 0 when unknown
+
+
+@dataclass(frozen=True)
+class FileIndexed:
+    path: Path
+    pages: int
+    chunks: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class FileSkipped:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileFailed:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestDone:
+    indexed: int
+    skipped: int
+    failed: int
+    chunks: int
+    seconds: float
+    cancelled: bool = False
+
+
+IngestEvent = FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | IngestDone
+
+
+# ---- answering ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One retrieved passage. `page` is 1-based; offsets index the raw page text."""
+
+    n: int
+    file: str
+    path: str
+    page: int
+    page_end: int
+    score: float
+    text: str
+    chunk_id: str = ""
+    char_start: int = 0
+    char_end: int = 0
+
+    def label(self) -> str:
+        pages = f"p.{self.page}" if self.page == self.page_end else f"pp.{self.page}-{self.page_end}"
+        return f"{self.file} {pages}"
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "file": self.file,
+            "path": self.path,
+            "page": self.page,
+            "page_end": self.page_end,
+            "score": round(float(self.score), 6),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    sources: tuple[Source, ...]
+    retrieval_ms: float
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    retrieval_ms: float
+    ttft_s: float
+    tokens: int
+    tokens_per_s: float
+    model: str
+    cancelled: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "retrieval_ms": round(self.retrieval_ms, 2),
+            "ttft_s": round(self.ttft_s, 4),
+            "tokens": self.tokens,
+            "tokens_per_s": round(self.tokens_per_s, 2),
+            "model": self.model,
+        }
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    answer: str
+    sources: tuple[Source, ...]
+    stats: AnswerStats
+
+
+@dataclass(frozen=True)
+class Abstained:
+    """No answer was generated: `reason` says why; `sources` are the closest passages, if any."""
+
+    reason: str
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+
+
+AnswerEvent = SourcesFound | Token | AnswerDone | Abstained

@@ -1,0 +1,189 @@
+"""Local text generation with llama.cpp, owned by exactly one thread.
+
+`LlamaGenerator` keeps its `llama_cpp.Llama` on a private worker thread; every call
+(tokenize, generate) is queued to it. Tokens come back through a queue as they are
+produced; a cancel event is checked before every token, so stop takes effect within one.
+Instruct GGUFs use their own chat template; base models (like the bundled Gemma 3 270M)
+get the completion-style prompt and stop strings.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol
+
+from .errors import GenerationError, ModelError
+from .prompting import STOP_STRINGS, BuiltPrompt
+from .settings import BUNDLED_LLM
+
+_DONE = object()
+
+
+class Generator(Protocol):
+    name: str
+    context_size: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(self, prompt: BuiltPrompt, max_tokens: int, temperature: float,
+               cancel: threading.Event) -> Iterator[str]: ...
+
+
+def resolve_llm(setting: str, models_dir: Path) -> Path:
+    if setting.startswith("bundled:"):
+        if setting != BUNDLED_LLM:
+            raise ModelError(f"unknown bundled LLM {setting!r}; use {BUNDLED_LLM!r}")
+        from models.bundled import llm_path
+
+        return llm_path(models_dir)
+    path = Path(setting).expanduser()
+    if not path.is_file():
+        raise ModelError(f"LLM file {path} does not exist; pick a .gguf file in settings (llm_model)")
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read LLM file {path}: {exc.strerror}") from None
+    if magic != b"GGUF":
+        raise ModelError(f"{path.name} is not a GGUF model file; llama.cpp needs a .gguf file")
+    return path
+
+
+class LlamaGenerator:
+    def __init__(self, model_path: Path, *, context_size: int = 4096, threads: int = 0,
+                 gpu_layers: str = "auto", seed: int = 0):
+        self.model_path = Path(model_path)
+        self.name = self.model_path.stem
+        self.context_size = context_size
+        self._threads = threads
+        self._gpu_layers = gpu_layers
+        self._seed = seed
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._llm: Any = None
+        self.device = "CPU"
+        self.has_chat_template = False
+
+    # ---- the owning thread ------------------------------------------------------------
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="llama-owner", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            fn, reply = job
+            try:
+                if self._llm is None:
+                    self._llm = self._load()
+                reply(fn(self._llm), None)
+            except BaseException as exc:  # delivered to the caller's thread
+                reply(None, exc)
+        self._llm = None
+
+    def _load(self):
+        from models.hardware import llama_hardware, resolve_gpu_layers, resolve_threads
+
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+        hw = llama_hardware()
+        layers = resolve_gpu_layers(self._gpu_layers, hw)
+        self.device = hw.device if layers != 0 else "CPU"
+        try:
+            llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.context_size,
+                n_threads=resolve_threads(self._threads),
+                n_gpu_layers=layers,
+                seed=self._seed,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ModelError(
+                f"llama.cpp could not load {self.model_path.name} ({exc}); the file may be corrupt, "
+                "too large for memory, or need a newer llama-cpp-python"
+            ) from None
+        self.has_chat_template = bool(llm.metadata.get("tokenizer.chat_template"))
+        return llm
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        """Run fn(llm) on the owning thread and return its result."""
+        self._ensure_thread()
+        box: queue.Queue = queue.Queue(maxsize=1)
+        self._jobs.put((fn, lambda result, exc: box.put((result, exc))))
+        result, exc = box.get()
+        if exc is not None:
+            raise exc
+        return result
+
+    def load(self) -> None:
+        self.call(lambda llm: None)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    # ---- public API -------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        return self.call(lambda llm: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)))
+
+    def stream(self, prompt: BuiltPrompt, max_tokens: int, temperature: float,
+               cancel: threading.Event) -> Iterator[str]:
+        self._ensure_thread()
+        out: queue.Queue = queue.Queue()
+
+        def produce(llm) -> None:
+            if self.has_chat_template:
+                messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+                stream = llm.create_chat_completion(messages, max_tokens=max_tokens, temperature=temperature,
+                                                    stream=True)
+                pick = lambda part: part["choices"][0]["delta"].get("content") or ""  # noqa: E731
+            else:
+                stream = llm.create_completion(prompt.completion, max_tokens=max_tokens, temperature=temperature,
+                                               stop=STOP_STRINGS, stream=True)
+                pick = lambda part: part["choices"][0]["text"]  # noqa: E731
+            try:
+                for part in stream:
+                    if cancel.is_set():
+                        break
+                    text = pick(part)
+                    if text:
+                        out.put(text)
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+
+        def reply(_result, exc) -> None:
+            out.put(exc if exc is not None else _DONE)
+
+        self._jobs.put((produce, reply))
+        finished = False
+        try:
+            while True:
+                item = out.get()
+                if item is _DONE:
+                    finished = True
+                    return
+                if isinstance(item, BaseException):
+                    finished = True
+                    if isinstance(item, (ModelError, GenerationError)):
+                        raise item
+                    raise GenerationError(f"generation failed: {item}") from item
+                yield item
+        finally:
+            if not finished:  # the consumer stopped early: make the producer stop too
+                cancel.set()

@@ -1,0 +1,266 @@
+"""Read documents page by page into cleaned text with 1-based page numbers.
+
+Backends for PDF text: PDFium (default: fast, right on CJK) and pypdf (selectable).
+Plain text and Markdown are one "page"; Markdown headings become section titles.
+Every failure is a DocumentError subclass that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from .errors import (
+    CorruptPdfError,
+    DocumentError,
+    EmptyFileError,
+    EncryptedPdfError,
+    FileMissingError,
+    NoTextError,
+    NoTextLayerError,
+    NotAPdfError,
+    UnreadableFileError,
+    UnsupportedFileError,
+)
+from .textclean import clean_page
+
+PDF_SUFFIXES = {".pdf"}
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
+
+# A PDF whose pages hold fewer visible characters than this on average looks scanned.
+MIN_CHARS_PER_PAGE = 8
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    text: str  # cleaned
+    offsets: list[int]  # cleaned index -> raw page-text index (len(text) + 1 entries)
+    sections: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading)
+
+
+class LoadedDocument(Protocol):
+    path: Path
+    page_count: int
+    kind: str  # "pdf" | "text" | "markdown"
+
+    def pages(self) -> Iterator[Page]: ...
+
+    def close(self) -> None: ...
+
+
+def check_readable(path: Path) -> None:
+    if not path.exists():
+        raise FileMissingError(path)
+    if path.is_dir():
+        raise UnsupportedFileError(path, "is a folder; pass files or folders to ingest, not this")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(path)
+    if not os.access(path, os.R_OK):
+        raise UnreadableFileError(path)
+    if path.stat().st_size == 0:
+        raise EmptyFileError(path)
+
+
+def open_document(path: Path, backend: str = "pdfium") -> LoadedDocument:
+    path = Path(path)
+    check_readable(path)
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        _check_pdf_header(path)
+        if backend == "pypdf":
+            return PypdfDocument(path)
+        return PdfiumDocument(path)
+    return TextDocument(path, markdown=suffix in MARKDOWN_SUFFIXES)
+
+
+def _check_pdf_header(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(1024)
+    except PermissionError:
+        raise UnreadableFileError(path) from None
+    if b"%PDF-" not in head:
+        kind = _sniff(head)
+        raise NotAPdfError(path, f"not a PDF file ({kind}); check that this is the document you meant")
+
+
+def _sniff(head: bytes) -> str:
+    if head.startswith(b"\x89PNG"):
+        return "it is a PNG image"
+    if head.startswith(b"\xff\xd8"):
+        return "it is a JPEG image"
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a ZIP archive or Office document"
+    if head.startswith(b"<") or head.lstrip().lower().startswith((b"<!doctype", b"<html")):
+        return "it looks like HTML or XML"
+    try:
+        head.decode("utf-8")
+        return "it looks like plain text"
+    except UnicodeDecodeError:
+        return "the content does not start with %PDF"
+
+
+# ---- PDFium ------------------------------------------------------------------------------
+
+
+class PdfiumDocument:
+    kind = "pdf"
+
+    def __init__(self, path: Path):
+        import pypdfium2 as pdfium
+
+        self.path = path
+        try:
+            self._doc = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            msg = str(exc).lower()
+            if "password" in msg:
+                raise EncryptedPdfError(path) from None
+            raise CorruptPdfError(path) from None
+        self.page_count = len(self._doc)
+        if self.page_count == 0:
+            self.close()
+            raise CorruptPdfError(path, "the PDF has no pages; re-export it from its source")
+
+    def pages(self) -> Iterator[Page]:
+        visible = 0
+        for index in range(self.page_count):
+            try:
+                page = self._doc[index]
+                textpage = page.get_textpage()
+                raw = textpage.get_text_range()
+                textpage.close()
+                page.close()
+            except Exception:
+                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            text, offsets = clean_page(raw)
+            visible += len(text)
+            yield Page(index + 1, text, offsets)
+        if visible < MIN_CHARS_PER_PAGE * self.page_count and visible < 200:
+            raise NoTextLayerError(self.path)
+
+    def close(self) -> None:
+        try:
+            self._doc.close()
+        except Exception:
+            pass
+
+
+# ---- pypdf -------------------------------------------------------------------------------
+
+
+class PypdfDocument:
+    kind = "pdf"
+
+    def __init__(self, path: Path):
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        self.path = path
+        try:
+            self._reader = PdfReader(str(path))
+            if self._reader.is_encrypted:
+                try:
+                    ok = self._reader.decrypt("")
+                except Exception:
+                    ok = 0
+                if not ok:
+                    raise EncryptedPdfError(path)
+            self.page_count = len(self._reader.pages)
+        except DocumentError:
+            raise
+        except (PdfReadError, ValueError, OSError, KeyError, TypeError):
+            raise CorruptPdfError(path) from None
+        if self.page_count == 0:
+            raise CorruptPdfError(path, "the PDF has no pages; re-export it from its source")
+
+    def pages(self) -> Iterator[Page]:
+        visible = 0
+        for index, page in enumerate(self._reader.pages):
+            try:
+                raw = page.extract_text() or ""
+            except Exception:
+                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            text, offsets = clean_page(raw)
+            visible += len(text)
+            yield Page(index + 1, text, offsets)
+        if visible < MIN_CHARS_PER_PAGE * self.page_count and visible < 200:
+            raise NoTextLayerError(self.path)
+
+    def close(self) -> None:
+        pass
+
+
+# ---- text / markdown ---------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+class TextDocument:
+    page_count = 1
+
+    def __init__(self, path: Path, markdown: bool):
+        self.path = path
+        self.kind = "markdown" if markdown else "text"
+        data = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                self._raw = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            self._raw = data.decode("latin-1")
+
+    def pages(self) -> Iterator[Page]:
+        text, offsets = clean_page(self._raw)
+        if not text:
+            raise NoTextError(self.path, "the file holds only white space")
+        sections: list[tuple[int, str]] = []
+        if self.kind == "markdown":
+            # map heading positions (raw) to cleaned offsets
+            import bisect
+
+            for m in _HEADING.finditer(self._raw):
+                clean_at = bisect.bisect_left(offsets, m.start())
+                sections.append((clean_at, m.group(2).strip()))
+        yield Page(1, text, offsets, sections)
+
+    def close(self) -> None:
+        pass
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[DocumentError]]:
+    """Expand folders (recursively) into supported files; report paths that give nothing."""
+    files: list[Path] = []
+    problems: list[DocumentError] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given).expanduser()
+        if not path.exists():
+            problems.append(FileMissingError(path))
+            continue
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                problems.append(
+                    UnsupportedFileError(path, "this folder holds no .pdf, .txt or .md files")
+                )
+            candidates = found
+        else:
+            candidates = [path]
+        for p in candidates:
+            resolved = p.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append(resolved)
+    return files, problems

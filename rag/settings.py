@@ -1,0 +1,180 @@
+"""One typed settings model, read from a TOML file and overridden by RAG_* variables.
+
+Where things live:
+- `RAG_HOME=DIR` puts everything (settings.toml, stores, models, chats, logs) under DIR.
+- Otherwise settings.toml sits in the user config dir and data in the user data dir
+  (platformdirs, app name "rag-desk").
+Nothing is created on import; directories appear when something is first written.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+APP_NAME = "rag-desk"
+ENV_PREFIX = "RAG_"
+BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
+BUNDLED_LLM = "bundled:gemma-3-270m-q4_k_m"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # models
+    embedding_model: str = BUNDLED_EMBEDDER  # "bundled:…", a local directory, or a model id already on disk
+    llm_model: str = BUNDLED_LLM  # "bundled:…" or a path to a .gguf file
+    embedding_device: str = "auto"  # auto | cpu | cuda | mps
+    embedding_batch_size: int = 32
+    # chunking (a change needs a re-index)
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+    # retrieval
+    top_k: int = 5
+    # generation
+    temperature: float = 0.2
+    max_tokens: int = 320
+    context_size: int = 4096
+    gpu_layers: str = "auto"  # auto | 0..N | all
+    threads: int = 0  # 0 = physical cores
+    seed: int = 0
+    # documents
+    pdf_backend: str = "pdfium"  # pdfium | pypdf
+    # app
+    default_kb: str = "default"
+    theme: str = "system"  # system | light | dark
+
+    def validate(self, origin: str = "settings") -> "Settings":
+        def bad(name: str, why: str) -> SettingsError:
+            return SettingsError(f"{origin}: setting '{name}' {why}")
+
+        if self.chunk_tokens < 32 or self.chunk_tokens > 8192:
+            raise bad("chunk_tokens", f"must be between 32 and 8192 (got {self.chunk_tokens})")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            raise bad("chunk_overlap", f"must be >= 0 and below half of chunk_tokens (got {self.chunk_overlap})")
+        if not 1 <= self.top_k <= 100:
+            raise bad("top_k", f"must be between 1 and 100 (got {self.top_k})")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise bad("temperature", f"must be between 0 and 2 (got {self.temperature})")
+        if not 1 <= self.max_tokens <= 32768:
+            raise bad("max_tokens", f"must be between 1 and 32768 (got {self.max_tokens})")
+        if not 512 <= self.context_size <= 262144:
+            raise bad("context_size", f"must be between 512 and 262144 (got {self.context_size})")
+        if self.gpu_layers not in ("auto", "all") and not self.gpu_layers.isdigit():
+            raise bad("gpu_layers", f"must be 'auto', 'all' or a number of layers (got {self.gpu_layers!r})")
+        if self.threads < 0:
+            raise bad("threads", "must be 0 (auto) or a positive number")
+        if self.embedding_batch_size < 1:
+            raise bad("embedding_batch_size", "must be positive")
+        if self.pdf_backend not in ("pdfium", "pypdf"):
+            raise bad("pdf_backend", f"must be 'pdfium' or 'pypdf' (got {self.pdf_backend!r})")
+        if self.embedding_device not in ("auto", "cpu", "cuda", "mps"):
+            raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
+        if self.theme not in ("system", "light", "dark"):
+            raise bad("theme", f"must be system, light or dark (got {self.theme!r})")
+        if not self.default_kb.strip():
+            raise bad("default_kb", "must not be empty")
+        return self
+
+
+FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = FIELD_TYPES[name]
+    try:
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "str":
+            if isinstance(value, (dict, list)):
+                raise ValueError
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    raise SettingsError(f"{origin}: setting '{name}' must be a {kind} (got {value!r})")
+
+
+# ---- paths ---------------------------------------------------------------------------------
+
+
+def home_override() -> Path | None:
+    value = os.environ.get("RAG_HOME")
+    return Path(value).expanduser().resolve() if value else None
+
+
+def config_file() -> Path:
+    home = home_override()
+    if home is not None:
+        return home / "settings.toml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "settings.toml"
+
+
+def data_dir() -> Path:
+    home = home_override()
+    if home is not None:
+        return home
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+# ---- load / save ---------------------------------------------------------------------------
+
+
+def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
+    """Read settings.toml (if any), apply RAG_* overrides, validate. Raises SettingsError."""
+    path = path or config_file()
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"{path}: not valid TOML ({exc}); fix or delete the file to return to the defaults"
+            ) from None
+        for key, value in raw.items():
+            if key not in FIELD_TYPES:
+                raise SettingsError(f"{path}: unknown setting '{key}'; known settings: {', '.join(FIELD_TYPES)}")
+            values[key] = _coerce(key, value, str(path))
+    for name in FIELD_TYPES:
+        var = ENV_PREFIX + name.upper()
+        if var in env:
+            values[name] = _coerce(name, env[var], var)
+    settings = Settings(**values)
+    origin = str(path) if not any(ENV_PREFIX + n.upper() in env for n in FIELD_TYPES) else f"{path} / RAG_*"
+    return settings.validate(origin)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write only the values that differ from the defaults, atomically."""
+    import tomli_w
+
+    settings.validate()
+    path = path or config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    defaults = asdict(Settings())
+    changed = {k: v for k, v in asdict(settings).items() if v != defaults[k]}
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(changed), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def with_changes(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes).validate()
+
+
+def describe_env() -> list[tuple[str, str]]:
+    """(variable, default) for every override, for `rag-cli config` and the README."""
+    return [(ENV_PREFIX + f.name.upper(), repr(f.default)) for f in fields(Settings)]

@@ -1,0 +1,87 @@
+"""Clean extracted page text while remembering where every character came from.
+
+`clean_page(raw)` returns the cleaned text and an offsets list: `offsets[i]` is the index
+in `raw` of cleaned character i, and `offsets[len(text)]` is `len(raw)`. Chunks store raw
+offsets so a viewer can highlight the exact passage on the PDF page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u32ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+)
+_SOFT_HYPHENS = "\u00ad\u0002\ufffe"
+
+
+def _sub(text: str, offsets: list[int], pattern: re.Pattern, repl) -> tuple[str, list[int]]:
+    """re.sub that keeps offsets: replacement characters map to the match start."""
+    out: list[str] = []
+    out_offsets: list[int] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        out.append(text[pos : m.start()])
+        out_offsets.extend(offsets[pos : m.start()])
+        rep = repl(m) if callable(repl) else repl
+        out.append(rep)
+        out_offsets.extend([offsets[m.start()]] * len(rep))
+        pos = m.end()
+    if not out:
+        return text, offsets
+    out.append(text[pos:])
+    out_offsets.extend(offsets[pos:])
+    return "".join(out), out_offsets
+
+
+_HYPHEN_BREAK = re.compile(r"(?<=[a-z])-[ \t]*\n[ \t]*(?=[a-z])")
+_SOFT = re.compile(f"[{_SOFT_HYPHENS}][ \t]*\n?[ \t]*")
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
+_DOT_LEADERS = re.compile(r"(?:[.·…‧∙]\s?){4,}")
+_WS_WITH_NEWLINE = re.compile(r"\s*\n\s*")
+_WS = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x01\x03-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def clean_page(raw: str) -> tuple[str, list[int]]:
+    # NFKC per character (ligatures, full-width forms) while keeping the raw index.
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(raw):
+        if ch.isascii():
+            chars.append(ch)
+            offsets.append(i)
+            continue
+        norm = unicodedata.normalize("NFKC", ch)
+        chars.append(norm)
+        offsets.extend([i] * len(norm))
+    text = "".join(chars)
+    text = text.replace("\r\n", " \n").replace("\r", "\n") if "\r" in text else text
+    offsets.append(len(raw))
+    text, offsets = _sub(text, offsets, _CONTROL, "")
+    text, offsets = _sub(text, offsets, _SOFT, "")
+    text, offsets = _sub(text, offsets, _HYPHEN_BREAK, "")
+    text, offsets = _sub(text, offsets, _CJK_BREAK, "")
+    text, offsets = _sub(text, offsets, _DOT_LEADERS, " ")
+    text, offsets = _sub(text, offsets, _WS_WITH_NEWLINE, " ")
+    text, offsets = _sub(text, offsets, _WS, " ")
+    # strip, keeping offsets aligned
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    return text[start:end], offsets[start:end] + [offsets[end] if end < len(text) else offsets[-1]]
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(re.match(f"[{_CJK}]", ch))
+
+
+_CJK_RUN = re.compile(f"[{_CJK}]")
+
+
+def cjk_ratio(text: str) -> float:
+    letters = sum(1 for c in text if not c.isspace())
+    if not letters:
+        return 0.0
+    return len(_CJK_RUN.findall(text)) / letters

@@ -1,0 +1,89 @@
+"""Shared fixtures: an isolated RAG_HOME per test, real models loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def rag_home(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own RAG_HOME and never sees the developer's settings."""
+    home = tmp_path / "rag-home"
+    monkeypatch.setenv("RAG_HOME", str(home))
+    for var in list(os.environ):
+        if var.startswith("RAG_") and var != "RAG_HOME":
+            monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embedding import Embedder
+    from rag.settings import BUNDLED_EMBEDDER
+
+    emb = Embedder(BUNDLED_EMBEDDER, "cpu")
+    emb.model  # load once for the whole session
+    return emb
+
+
+@pytest.fixture(scope="session")
+def generator(models_dir):
+    from rag.generation import LlamaGenerator, resolve_llm
+    from rag.settings import BUNDLED_LLM
+
+    gen = LlamaGenerator(resolve_llm(BUNDLED_LLM, models_dir), context_size=4096)
+    gen.load()
+    yield gen
+    gen.close()
+
+
+@pytest.fixture
+def make_engine(rag_home, embedder):
+    """Engine over the test's RAG_HOME, sharing the session's loaded models."""
+    from rag.engine import Engine
+    from rag.settings import load_settings
+
+    made = []
+
+    def make(generator=None, **changes):
+        from dataclasses import replace
+
+        settings = replace(load_settings(), **changes)
+        engine = Engine(settings, embedder=embedder, generator=generator)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine._generator = None  # the session owns the shared generator
+        engine.close()
+
+
+@pytest.fixture(scope="session")
+def real_pdfs() -> dict[str, Path]:
+    """Real third-party PDFs from Debian doc packages (fetched once, cached in tests/data)."""
+    dest = ROOT / "tests" / "data" / "downloaded"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_pdfs.py"), str(dest)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"could not fetch the real test PDFs: {result.stderr}")
+        pytest.skip(f"real PDFs unavailable here: {result.stderr.strip()}")
+    return {line.split("\t")[0]: dest / line.split("\t")[0] for line in result.stdout.splitlines()}

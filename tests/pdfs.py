@@ -1,0 +1,90 @@
+"""Make real PDFs in tests: English and Chinese text (CID fonts need no font files),
+encrypted ones, image-only ones, damaged ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def make_pdf(path: Path, pages: list[list[str]], encrypt=None) -> Path:
+    """One list of lines per page; lines wrap at ~90 characters (or 40 CJK characters)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    c = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)
+    for lines in pages:
+        y = 800
+        for line in lines:
+            cjk = _is_cjk(line)
+            c.setFont("STSong-Light" if cjk else "Helvetica", 11)
+            width = 40 if cjk else 90
+            pieces = [line[i : i + width] for i in range(0, len(line), width)] if cjk else _wrap(line, width)
+            for piece in pieces or [""]:
+                c.drawString(60, y, piece)
+                y -= 16
+                if y < 60:
+                    c.showPage()
+                    c.setFont("STSong-Light" if cjk else "Helvetica", 11)
+                    y = 800
+        c.showPage()
+    c.save()
+    return path
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    words, out, cur = line.split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            out.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    if cur:
+        out.append(cur)
+    return out
+
+
+def make_image_only_pdf(path: Path, pages: int = 2) -> Path:
+    """A 'scanned' PDF: pages that hold only drawn shapes, no text layer."""
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for i in range(pages):
+        for j in range(30):
+            c.rect(60 + (j % 5) * 90, 100 + (j // 5) * 100, 80, 60, fill=1)
+        c.showPage()
+    c.save()
+    return path
+
+
+FILLER_EN = [
+    "Routers forward packets between networks and keep tables of reachable destinations.",
+    "Each interface can be enabled or disabled from the management console.",
+    "Firmware updates are published every quarter and should be applied promptly.",
+    "Logs are rotated daily and kept for thirty days before they are deleted.",
+]
+
+SAMPLE_PAGES = [
+    ["Chapter 1. Introduction",
+     "The Zephyr router is a small network appliance for homes and offices.", *FILLER_EN],
+    ["Chapter 2. Network settings",
+     "The default port of the admin console is 8443. Change it with the option set_admin_port.",
+     "The console only accepts HTTPS connections from the local network.", *FILLER_EN[:2]],
+    ["第三章 电源",
+     "本设备的额定电压为十二伏特，额定功率为十八瓦。请勿在潮湿环境中使用本设备。",
+     "如果设备过热，请断开电源并等待十分钟后再重新启动。"],
+    ["Chapter 4. Troubleshooting",
+     "If the status light blinks red, the device failed its self test; hold the reset button for ten seconds.",
+     *FILLER_EN[2:]],
+]
+
+
+def make_sample_pdf(path: Path) -> Path:
+    return make_pdf(path, SAMPLE_PAGES)

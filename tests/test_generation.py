@@ -1,0 +1,126 @@
+import threading
+import time
+
+import pytest
+
+from pdfs import make_sample_pdf
+from rag.errors import ModelError
+from rag.events import AnswerDone, Abstained, SourcesFound, Token
+from rag.generation import resolve_llm
+from rag.prompting import build_prompt
+
+
+class ScriptedGenerator:
+    """A fake LLM that yields scripted pieces with a delay, honouring cancel per token."""
+
+    name = "scripted"
+    context_size = 4096
+
+    def __init__(self, pieces, delay=0.01):
+        self.pieces = pieces
+        self.delay = delay
+        self.prompts = []
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def stream(self, prompt, max_tokens, temperature, cancel):
+        self.prompts.append(prompt)
+        for piece in self.pieces[:max_tokens]:
+            if cancel.is_set():
+                return
+            time.sleep(self.delay)
+            yield piece
+
+
+def test_ask_streams_events_in_order(make_engine, tmp_path):
+    gen = ScriptedGenerator(["The ", "port ", "is ", "8443 ", "[1]."])
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    events = list(engine.ask("What is the admin console port?"))
+    assert isinstance(events[0], SourcesFound)
+    assert [e.text for e in events if isinstance(e, Token)] == gen.pieces
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.answer == "The port is 8443 [1]."
+    assert done.stats.tokens == 5 and done.stats.tokens_per_s > 0 and done.stats.model == "scripted"
+    assert done.sources[0].page == 2
+    assert "[1] r.pdf, page 2" in gen.prompts[0].completion
+
+
+def test_cancel_stops_within_one_token(make_engine, tmp_path):
+    gen = ScriptedGenerator([f"t{i} " for i in range(100)], delay=0.005)
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    cancel = threading.Event()
+    tokens = []
+    for ev in engine.ask("port?", cancel=cancel):
+        if isinstance(ev, Token):
+            tokens.append(ev.text)
+            if len(tokens) == 3:
+                cancel.set()
+        if isinstance(ev, AnswerDone):
+            assert ev.stats.cancelled
+    assert len(tokens) == 3
+
+
+def test_empty_knowledge_base_abstains(make_engine):
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    events = list(engine.ask("anything?"))
+    assert len(events) == 1 and isinstance(events[0], Abstained)
+    assert "no matching documents" in events[0].reason
+
+
+def test_real_llm_streams_incrementally_and_cancels(generator):
+    prompt = build_prompt("What is the default port?", [], generator.count_tokens, 3000)
+    from rag.events import Source
+
+    src = Source(1, "manual.pdf", "/m.pdf", 3, 3, 1.0, "The default port of the admin console is 8443.")
+    prompt = build_prompt("What is the default port of the admin console?", [src], generator.count_tokens, 3000)
+    stamps = []
+    pieces = []
+    for piece in generator.stream(prompt, 24, 0.0, threading.Event()):
+        stamps.append(time.perf_counter())
+        pieces.append(piece)
+    assert len(pieces) >= 1 and "8443" in "".join(pieces)
+
+    # a long free-running generation, cancelled after 3 tokens
+    free = build_prompt("Write a long story about routers.", [src], generator.count_tokens, 3000)
+    cancel = threading.Event()
+    got = []
+    for piece in generator.stream(free, 200, 0.8, cancel):
+        got.append((piece, time.perf_counter()))
+        if len(got) == 3:
+            cancel.set()
+    assert len(got) <= 4
+    # the model thread is free again right away
+    assert generator.count_tokens("hello world") >= 2
+
+
+def test_bad_llm_path_is_clear(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        resolve_llm(str(tmp_path / "missing.gguf"), tmp_path)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a GGUF model file"):
+        resolve_llm(str(junk), tmp_path)
+
+
+def test_bundled_gguf_assembled_once(tmp_path, monkeypatch):
+    import models.bundled as bundled
+
+    first = bundled.llm_path(tmp_path)
+    mtime = first.stat().st_mtime_ns
+    assert not list(tmp_path.glob("*.tmp"))
+
+    def no_reassembly(*args):
+        raise AssertionError("a verified GGUF must not be re-assembled or re-hashed")
+
+    monkeypatch.setattr(bundled, "_assemble", no_reassembly)
+    again = bundled.llm_path(tmp_path)
+    assert again == first and again.stat().st_mtime_ns == mtime
+    # a damaged file (size changed) is rebuilt
+    monkeypatch.undo()
+    with first.open("ab") as f:
+        f.write(b"x")
+    rebuilt = bundled.llm_path(tmp_path)
+    assert rebuilt.stat().st_size == first.stat().st_size and rebuilt.stat().st_mtime_ns != mtime

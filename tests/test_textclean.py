@@ -1,0 +1,39 @@
+from rag.textclean import clean_page
+
+
+def check_offsets(raw, text, offsets):
+    assert len(offsets) == len(text) + 1
+    assert offsets == sorted(offsets)
+    for i, ch in enumerate(text):
+        if ch.isalnum() and raw[offsets[i]].isascii():
+            assert raw[offsets[i]] == ch
+
+
+def test_ligatures_hyphenation_and_whitespace():
+    raw = "The con\ufb01guration   \r\nﬁle is docu-\r\nmented here.\u00a0Done"
+    text, offsets = clean_page(raw)
+    assert text == "The configuration file is documented here. Done"
+    check_offsets(raw, text, offsets)
+
+
+def test_cjk_lines_join_without_space():
+    raw = "本设备的额定电压\r\n为十二伏特。\r\nNext line"
+    text, offsets = clean_page(raw)
+    assert text == "本设备的额定电压为十二伏特。 Next line"
+    assert raw[offsets[text.index("为")]] == "为"
+
+
+def test_dot_leaders_removed():
+    raw = "1.2 Installation .................... 17\r\n1.3 Usage . . . . . . . . 21"
+    text, _ = clean_page(raw)
+    assert "...." not in text and ". . ." not in text
+    assert "Installation" in text and "17" in text and "Usage" in text
+
+
+def test_offsets_map_words_back_to_raw():
+    raw = "  Alpha  beta\r\n\r\ngamma-\r\ndelta  "
+    text, offsets = clean_page(raw)
+    assert text == "Alpha beta gammadelta"
+    start = text.index("beta")
+    assert raw[offsets[start]: offsets[start + 4]] == "beta"
+    assert offsets[-1] <= len(raw)
