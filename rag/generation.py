@@ -9,6 +9,7 @@ get the completion-style prompt and stop strings.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from pathlib import Path
@@ -29,6 +30,26 @@ class Generator(Protocol):
 
     def stream(self, prompt: BuiltPrompt, max_tokens: int, temperature: float,
                cancel: threading.Event) -> Iterator[str]: ...
+
+
+_QUIET_LOG = None
+
+
+def _silence_llama_log() -> None:
+    """llama.cpp prints load-time notes to stderr even with verbose=False; keep stderr for us."""
+    global _QUIET_LOG
+    if _QUIET_LOG is not None or os.environ.get("RAG_DEBUG_LLAMA"):
+        return
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def quiet(level, text, user_data):  # noqa: ARG001
+        return None
+
+    _QUIET_LOG = quiet  # keep the C callback alive
+    llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
 
 
 def resolve_llm(setting: str, models_dir: Path) -> Path:
@@ -96,6 +117,7 @@ class LlamaGenerator:
             from llama_cpp import Llama
         except ImportError as exc:
             raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+        _silence_llama_log()
         hw = llama_hardware()
         layers = resolve_gpu_layers(self._gpu_layers, hw)
         self.device = hw.device if layers != 0 else "CPU"

@@ -127,6 +127,29 @@ class PdfiumDocument:
         if self.page_count == 0:
             self.close()
             raise CorruptPdfError(path, "the PDF has no pages; re-export it from its source")
+        self._toc = self._outline()
+
+    def _outline(self) -> list[tuple[int, str]]:
+        """(0-based page, title) of the PDF's bookmarks, in page order: section titles."""
+        marks: list[tuple[int, str]] = []
+        try:
+            for item in self._doc.get_toc():
+                if getattr(item, "level", 0) > 2:
+                    continue
+                dest = item.get_dest()
+                index = dest.get_index() if dest is not None else None
+                title = " ".join((item.get_title() or "").split())
+                if index is not None and title:
+                    marks.append((index, title))
+        except Exception:  # a broken outline must not stop reading the text
+            return []
+        return sorted(marks, key=lambda m: m[0])
+
+    def _section_at(self, index: int) -> str:
+        import bisect
+
+        at = bisect.bisect_right(self._toc, (index, "\U0010ffff")) - 1
+        return self._toc[at][1] if at >= 0 else ""
 
     def pages(self) -> Iterator[Page]:
         visible = 0
@@ -141,7 +164,8 @@ class PdfiumDocument:
                 raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
             text, offsets = clean_page(raw)
             visible += len(text)
-            yield Page(index + 1, text, offsets)
+            section = self._section_at(index)
+            yield Page(index + 1, text, offsets, [(0, section)] if section else [])
         if visible < MIN_CHARS_PER_PAGE * self.page_count and visible < 200:
             raise NoTextLayerError(self.path)
 

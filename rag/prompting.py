@@ -28,7 +28,7 @@ INSTRUCTIONS_ZH = (
     "请用中文回答。"
 )
 # Completion-style prompts (base models without a chat template) end at these.
-STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "<end_of_turn>", "<eos>", "\n\n\n"]
+STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "<end_of_turn>", "<eos>", "\n\n\n", "\n>>>", "\n<<<"]
 
 
 @dataclass(frozen=True)
