@@ -115,6 +115,11 @@ class Catalog:
         with self._lock:
             self._db.close()
 
+    def lexical(self):
+        from .lexical import LexicalIndex
+
+        return LexicalIndex(self._db, self._lock)
+
     def _tx(self):
         return _Transaction(self._db, self._lock)
 

@@ -39,7 +39,7 @@ from .events import (
     Token,
 )
 from .loaders import discover, open_document
-from .retrieval import DenseRetriever, Retriever, to_sources
+from .retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, to_sources
 from .settings import Settings, data_dir, load_settings
 
 EMBED_BATCH = 64  # chunks per embedding + store write
@@ -112,8 +112,31 @@ class Engine:
                                              gpu_layers=s.gpu_layers, seed=s.seed)
         return self._generator
 
-    def retriever(self) -> Retriever:
-        return DenseRetriever(self.store, self.embedder.embed_query)
+    @cached_property
+    def lexical(self):
+        return self.catalog.lexical()
+
+    def retriever(self, kb: KnowledgeBase, mode: str | None = None) -> Retriever:
+        mode = mode or self.settings.retrieval_mode
+        if mode not in ("dense", "bm25", "hybrid"):
+            raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
+        dense = DenseRetriever(self.store, self.embedder.embed_query)
+        if mode == "dense":
+            return dense
+        lexical = LexicalRetriever(self.store, self.lexical, kb.id, lambda files: self._file_ids(kb, files))
+        if mode == "bm25":
+            return lexical
+        s = self.settings
+        return HybridRetriever(dense, lexical, s.rrf_k, s.dense_weight, s.lexical_weight)
+
+    def _file_ids(self, kb: KnowledgeBase, files: Sequence[str]) -> set[int]:
+        wanted = set(files)
+        return {f.id for f in self.catalog.files(kb) if f.name in wanted or f.path in wanted}
+
+    def _delete_chunks(self, kb: KnowledgeBase, file_id: int, sha: str | None = None) -> None:
+        where = {"file_id": file_id} if sha is None else {"$and": [{"file_id": file_id}, {"sha": sha}]}
+        self.store.delete(kb.collection, where)
+        self.lexical.delete(kb.id, file_id, sha)
 
     def close(self) -> None:
         if self._generator is not None and hasattr(self._generator, "close"):
@@ -137,7 +160,7 @@ class Engine:
         for rec in self.catalog.unfinished(kb):
             for sha in (rec.pending_sha256, rec.stale_sha256):
                 if sha:
-                    self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": sha}]})
+                    self._delete_chunks(kb, rec.id, sha)
             self.catalog.settle_interrupted(rec)
         self._recovered.add(kb.id)
 
@@ -158,6 +181,7 @@ class Engine:
     def delete_kb(self, name: str) -> None:
         kb = self.catalog.delete_kb(name)
         self.store.drop(kb.collection)
+        self.lexical.drop(kb.id)
 
     def list_files(self, kb: str | None = None) -> list[FileRecord]:
         return self.catalog.files(self._kb(kb))
@@ -165,7 +189,7 @@ class Engine:
     def remove(self, file: str, kb: str | None = None) -> FileRecord:
         kbrec = self._kb(kb)
         rec = self._match_file(kbrec, file)
-        self.store.delete(kbrec.collection, {"file_id": rec.id})
+        self._delete_chunks(kbrec, rec.id)
         self.catalog.remove_file(rec.id)
         return rec
 
@@ -260,7 +284,7 @@ class Engine:
             if chunks == 0:
                 raise NoTextError(path)
         except BaseException as exc:
-            self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": sha}]})
+            self._delete_chunks(kb, rec.id, sha)
             if isinstance(exc, _Cancelled):
                 reason = "indexing was cancelled; ingest the file again to index it"
             elif isinstance(exc, DocumentError):
@@ -278,7 +302,7 @@ class Engine:
             doc.close()
         committed = self.catalog.commit_file(rec, st.st_size, st.st_mtime_ns, pages, chunks)
         if committed.stale_sha256:
-            self.store.delete(kb.collection, {"$and": [{"file_id": rec.id}, {"sha": committed.stale_sha256}]})
+            self._delete_chunks(kb, rec.id, committed.stale_sha256)
             self.catalog.clear_stale(rec.id)
         return FileIndexed(path, pages, chunks, time.perf_counter() - t0)
 
@@ -302,9 +326,11 @@ class Engine:
         def flush():
             nonlocal written
             vectors = emb.embed_documents([c.text for c in batch])
+            ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
+            self.lexical.add(kb.id, [(cid, rec.id, sha, c.text) for cid, c in zip(ids, batch)])
             self.store.add(
                 kb.collection,
-                [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch],
+                ids,
                 vectors,
                 [c.text for c in batch],
                 [
@@ -336,7 +362,7 @@ class Engine:
     # ---- retrieval and answers ---------------------------------------------------------
 
     def search(self, query: str, kb: str | None = None, k: int | None = None,
-               files: Sequence[str] = ()) -> SearchResult:
+               files: Sequence[str] = (), mode: str | None = None) -> SearchResult:
         kbrec = self._kb(kb)
         if not query.strip():
             raise RagError("the question is empty; type a question")
@@ -344,17 +370,17 @@ class Engine:
         if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self._check_model(kbrec)
-        hits = self.retriever().retrieve(kbrec.collection, query, k or self.settings.top_k, files)
+        hits = self.retriever(kbrec, mode).retrieve(kbrec.collection, query, k or self.settings.top_k, files)
         return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000)
 
     def ask(self, question: str, kb: str | None = None, history: Sequence[tuple[str, str]] = (),
             k: int | None = None, files: Sequence[str] = (), cancel: threading.Event | None = None,
-            language: str = "auto") -> Iterator[AnswerEvent]:
+            language: str = "auto", mode: str | None = None) -> Iterator[AnswerEvent]:
         from .prompting import build_prompt
 
         cancel = cancel or threading.Event()
         t0 = time.perf_counter()
-        found = self.search(question, kb, k, files)
+        found = self.search(question, kb, k, files, mode)
         if not found.sources:
             name = kb or self.settings.default_kb
             yield Abstained(f"knowledge base '{name}' has no matching documents; add some with `rag-cli ingest`")

@@ -35,6 +35,10 @@ class Settings:
     chunk_overlap: int = 32
     # retrieval
     top_k: int = 5
+    retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
     # generation
     temperature: float = 0.2
     max_tokens: int = 320
@@ -58,6 +62,12 @@ class Settings:
             raise bad("chunk_overlap", f"must be >= 0 and below half of chunk_tokens (got {self.chunk_overlap})")
         if not 1 <= self.top_k <= 100:
             raise bad("top_k", f"must be between 1 and 100 (got {self.top_k})")
+        if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
+            raise bad("retrieval_mode", f"must be hybrid, dense or bm25 (got {self.retrieval_mode!r})")
+        if self.rrf_k < 1:
+            raise bad("rrf_k", "must be at least 1")
+        if self.dense_weight < 0 or self.lexical_weight < 0 or self.dense_weight + self.lexical_weight == 0:
+            raise bad("dense_weight", "and lexical_weight must be >= 0 and not both 0")
         if not 0.0 <= self.temperature <= 2.0:
             raise bad("temperature", f"must be between 0 and 2 (got {self.temperature})")
         if not 1 <= self.max_tokens <= 32768:

@@ -28,6 +28,13 @@ PACKAGES = {
     "gnuplot-doc": ("5.4.4+dfsg1-2", {
         "usr/share/doc/gnuplot/gnuplot.pdf": "gnuplot.pdf",
     }),
+    # Chinese documents typeset with TeX (ctex and friends)
+    "texlive-lang-chinese": ("2022.20230122-1", {
+        "usr/share/doc/texlive-doc/latex/lshort-chinese/lshort-zh-cn.pdf": "lshort-zh-cn.pdf",
+        "usr/share/doc/texlive-doc/latex/ctex-faq/ctex-faq.pdf": "ctex-faq.pdf",
+        "usr/share/doc/texlive-doc/latex/zhnumber/zhnumber.pdf": "zhnumber.pdf",
+        "usr/share/doc/texlive-doc/generic/latex-notes-zh-cn/latex-notes-zh-cn.pdf": "latex-notes-zh-cn.pdf",
+    }),
 }
 
 

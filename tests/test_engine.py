@@ -105,6 +105,8 @@ def test_crash_leftovers_are_rolled_back_on_open(make_engine, tmp_path, embedder
     engine.store.add(kb.collection, ["x-1"], vec, ["half written chunk"],
                      [{"file": "half.pdf", "path": rec.path, "file_id": rec.id, "sha": "deadbeef" * 8,
                        "page": 1, "page_end": 1}])
+    engine.lexical.add(kb.id, [("x-1", rec.id, "deadbeef" * 8, "half written chunk")])
+    lexical_before = engine.lexical.count(kb.id)
     engine.close()
 
     reopened = make_engine()
@@ -112,6 +114,7 @@ def test_crash_leftovers_are_rolled_back_on_open(make_engine, tmp_path, embedder
     assert states["good.pdf"] == "indexed"
     assert states["half.pdf"].startswith("not indexed")
     assert reopened.store.count(kb.collection) == before
+    assert reopened.lexical.count(kb.id) == lexical_before - 1 == before
 
 
 def test_file_filter_and_remove(make_engine, tmp_path):

@@ -7,6 +7,8 @@ import click
 from .common import emit_json, kb_option, make_engine
 
 k_option = click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="Number of passages.")
+mode_option = click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default=None,
+                           help="Retrieval: dense, bm25 or hybrid (default: the retrieval_mode setting, hybrid).")
 file_option = click.option("--file", "files", multiple=True, metavar="NAME",
                            help="Only search these files (base name or path); repeatable.")
 
@@ -16,12 +18,13 @@ file_option = click.option("--file", "files", multiple=True, metavar="NAME",
 @kb_option
 @k_option
 @file_option
+@mode_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-def search(query: str, kb_name, k, files, as_json: bool) -> int:
+def search(query: str, kb_name, k, files, mode, as_json: bool) -> int:
     """Retrieve the best passages for QUERY (no LLM)."""
     engine = make_engine()
     try:
-        result = engine.search(query, kb_name, k, files)
+        result = engine.search(query, kb_name, k, files, mode)
     finally:
         engine.close()
     if as_json:
@@ -43,8 +46,9 @@ def search(query: str, kb_name, k, files, as_json: bool) -> int:
 @kb_option
 @k_option
 @file_option
+@mode_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout (no streaming).")
-def ask(question: str, kb_name, k, files, as_json: bool) -> int:
+def ask(question: str, kb_name, k, files, mode, as_json: bool) -> int:
     """Answer QUESTION from your documents; tokens stream to stdout, then the sources."""
     from rag.events import Abstained, AnswerDone, Token
 
@@ -52,7 +56,7 @@ def ask(question: str, kb_name, k, files, as_json: bool) -> int:
     done = None
     abstained = None
     try:
-        for ev in engine.ask(question, kb_name, k=k, files=files):
+        for ev in engine.ask(question, kb_name, k=k, files=files, mode=mode):
             if isinstance(ev, Token) and not as_json:
                 sys.stdout.write(ev.text)
                 sys.stdout.flush()

@@ -1,0 +1,150 @@
+"""The lexical (BM25) side of retrieval, kept in the catalog's SQLite file with FTS5.
+
+Tokens are made here, not by SQLite, so that Chinese and identifiers work:
+- CJK runs become character unigrams and bigrams (no dictionary needed);
+- identifiers such as `\\urlcolor`, `set_option`, `0-201-43311-7` or `v1.2` are kept whole
+  *and* split into their parts; English words are lower-cased and stemmed; stop words go.
+Every token is then written as a plain ASCII word (non-ASCII ones hex-encoded), so FTS5's
+own tokenizer keeps each one intact. Rows carry the chunk's file id and version sha and
+are written and deleted together with the vector store's chunks; a query only counts rows
+whose sha is the file's committed version, so half-written files never show up.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+from .textclean import _CJK
+
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_RICH = re.compile(r"\\?[0-9a-z_](?:[0-9a-z_\-\.:/+#]*[0-9a-z_+#])?")
+_PART = re.compile(r"[0-9a-z]+")
+_PLAIN = re.compile(r"^[0-9a-z]+$")
+STOP_WORDS = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its of on or "
+    "so than that the their then there these this to was what when where which who why will with you "
+    "your we our my me may should would could also not no yes use using used".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # a dependency: the index and the queries must stem alike
+
+    return Stemmer.Stemmer("english").stemWord
+
+
+def tokenize(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    stem = _stemmer()
+    out: list[str] = []
+    pos = 0
+    for m in _CJK_RUN.finditer(text):
+        _latin_tokens(text[pos : m.start()], stem, out)
+        run = m.group()
+        out.extend(run)  # unigrams
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))  # bigrams
+        pos = m.end()
+    _latin_tokens(text[pos:], stem, out)
+    return out
+
+
+def _latin_tokens(text: str, stem, out: list[str]) -> None:
+    for m in _RICH.finditer(text):
+        token = m.group()
+        parts = _PART.findall(token)
+        if len(parts) > 1 or not _PLAIN.match(token):
+            out.append(token)  # the identifier as written
+        for part in parts:
+            if part in STOP_WORDS:
+                continue
+            out.append(stem(part) if part.isalpha() else part)
+
+
+def encode(token: str) -> str:
+    """An FTS5-safe word: plain ASCII alphanumerics stay, anything else is hex-encoded."""
+    return token if _PLAIN.match(token) else "x" + token.encode("utf-8").hex()
+
+
+def fts_query(text: str, limit_terms: int = 64) -> str | None:
+    seen: dict[str, None] = {}
+    for token in tokenize(text):
+        seen.setdefault(encode(token))
+        if len(seen) >= limit_terms:
+            break
+    if not seen:
+        return None
+    return " OR ".join(f'"{t}"' for t in seen)
+
+
+class LexicalIndex:
+    """One FTS5 table per knowledge base, inside the catalog database."""
+
+    def __init__(self, db, lock: threading.RLock):
+        self._db = db
+        self._lock = lock
+
+    @staticmethod
+    def _table(kb_id: int) -> str:
+        return f"lex_{int(kb_id)}"
+
+    def ensure(self, kb_id: int) -> None:
+        with self._lock:
+            self._db.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._table(kb_id)} USING fts5("
+                "body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED, tokenize='unicode61')"
+            )
+
+    def add(self, kb_id: int, rows: list[tuple[str, int, str, str]]) -> None:
+        """rows: (chunk_id, file_id, sha, text)."""
+        self.ensure(kb_id)
+        data = [(" ".join(encode(t) for t in tokenize(text)), cid, fid, sha) for cid, fid, sha, text in rows]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    f"INSERT INTO {self._table(kb_id)} (body, chunk_id, file_id, sha) VALUES (?, ?, ?, ?)", data
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def delete(self, kb_id: int, file_id: int, sha: str | None = None) -> None:
+        self.ensure(kb_id)
+        with self._lock:
+            if sha is None:
+                self._db.execute(f"DELETE FROM {self._table(kb_id)} WHERE file_id = ?", (file_id,))
+            else:
+                self._db.execute(f"DELETE FROM {self._table(kb_id)} WHERE file_id = ? AND sha = ?", (file_id, sha))
+
+    def drop(self, kb_id: int) -> None:
+        with self._lock:
+            self._db.execute(f"DROP TABLE IF EXISTS {self._table(kb_id)}")
+
+    def count(self, kb_id: int) -> int:
+        self.ensure(kb_id)
+        with self._lock:
+            return self._db.execute(f"SELECT count(*) FROM {self._table(kb_id)}").fetchone()[0]
+
+    def search(self, kb_id: int, query: str, k: int, file_ids: set[int] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, bm25 score: higher is better) of committed chunks only."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        self.ensure(kb_id)
+        table = self._table(kb_id)
+        t = table
+        sql = (
+            f"SELECT {t}.chunk_id, -bm25({t}), {t}.file_id FROM {t} "
+            f"JOIN files f ON f.id = CAST({t}.file_id AS INTEGER) AND f.sha256 = {t}.sha "
+            f"WHERE {t} MATCH ? ORDER BY bm25({t}) LIMIT ?"
+        )
+        limit = k if not file_ids else k * 20
+        with self._lock:
+            rows = self._db.execute(sql, (match, limit)).fetchall()
+        out = [(r[0], float(r[1])) for r in rows if not file_ids or int(r[2]) in file_ids]
+        return out[:k]

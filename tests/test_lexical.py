@@ -1,0 +1,70 @@
+from pdfs import make_pdf, make_sample_pdf
+from rag.lexical import encode, fts_query, tokenize
+from rag.retrieval import Hit, rrf_fuse
+from rag.store import StoredChunk
+
+
+def test_identifiers_kept_whole_and_split():
+    toks = tokenize(r"Set \urlcolor or set_option; ISBN 0-201-43311-7.")
+    for t in (r"\urlcolor", "urlcolor", "set_option", "option", "0-201-43311-7", "43311"):
+        assert t in toks
+    assert "or" not in toks  # stop word
+
+
+def test_english_stemming_and_case():
+    assert tokenize("Plotting Settings") == tokenize("plotted setting")
+
+
+def test_chinese_unigrams_and_bigrams():
+    toks = tokenize("额定电压")
+    assert {"额", "电", "额定", "定电", "电压"} <= set(toks)
+
+
+def test_tokens_are_fts_safe():
+    for t in tokenize(r"\urlcolor 电压 a-b"):
+        assert encode(t).isalnum() and encode(t).isascii()
+    assert fts_query("the of and") is None
+
+
+def chunk(cid):
+    return StoredChunk(cid, cid, {}, 0.0)
+
+
+def test_rrf_prefers_agreement():
+    dense = [Hit(chunk("a"), 0.9, dense=0.9), Hit(chunk("b"), 0.8, dense=0.8), Hit(chunk("c"), 0.7, dense=0.7)]
+    lexical = [Hit(chunk("c"), 12.0, lexical=12.0), Hit(chunk("d"), 9.0, lexical=9.0)]
+    fused = rrf_fuse({"dense": dense, "lexical": lexical}, {"dense": 1.0, "lexical": 1.0}, 60)
+    assert fused[0].chunk.id == "c" and fused[0].dense == 0.7 and fused[0].lexical == 12.0
+    assert fused[0].ranks == {"dense": 3, "lexical": 1}
+    assert [h.chunk.id for h in fused[1:]] == ["a", "b", "d"]  # b and d tie; stable order keeps dense first
+
+
+def test_bm25_finds_identifier_and_chinese(make_engine, tmp_path):
+    engine = make_engine()
+    filler = ["General text about configuration of many different options in the system."] * 3
+    make_pdf(tmp_path / "opts.pdf", [filler, filler + ["Use the flag --no-color-output to disable colours."],
+                                     filler])
+    make_sample_pdf(tmp_path / "router.pdf")
+    list(engine.ingest([tmp_path / "opts.pdf", tmp_path / "router.pdf"]))
+    hits = engine.search("--no-color-output", mode="bm25").sources
+    assert (hits[0].file, hits[0].page) == ("opts.pdf", 2)
+    zh = engine.search("额定功率", mode="bm25").sources
+    assert (zh[0].file, zh[0].page) == ("router.pdf", 3)
+    hybrid = engine.search("额定功率是多少瓦", mode="hybrid").sources
+    assert (hybrid[0].file, hybrid[0].page) == ("router.pdf", 3)
+    assert engine.search("--no-color-output", mode="bm25", files=["router.pdf"]).sources == ()
+
+
+def test_lexical_rows_follow_file_lifecycle(make_engine, tmp_path):
+    engine = make_engine()
+    pdf = make_pdf(tmp_path / "doc.pdf", [["The launch code is ALPHA-7."]])
+    list(engine.ingest([pdf]))
+    kb = engine.catalog.get_kb("default")
+    assert engine.search("ALPHA-7", mode="bm25").sources
+    make_pdf(pdf, [["The launch code is BRAVO-9."]])
+    list(engine.ingest([pdf]))
+    assert not engine.search("ALPHA-7", mode="bm25").sources
+    assert engine.search("BRAVO-9", mode="bm25").sources
+    assert engine.lexical.count(kb.id) == engine.store.count(kb.collection)
+    engine.remove("doc.pdf")
+    assert engine.lexical.count(kb.id) == 0
