@@ -9,7 +9,7 @@ import click
 from .common import run_guarded
 from .docs import ingest, list_files, remove
 from .kb import kb
-from .query import ask, search
+from .query import ask, evaluate, search
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,7 @@ def cli() -> None:
     """
 
 
-for command in (ingest, ask, search, list_files, remove, kb):
+for command in (ingest, ask, search, evaluate, list_files, remove, kb):
     cli.add_command(command)
 
 

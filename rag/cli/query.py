@@ -87,3 +87,48 @@ def ask(question: str, kb_name, k, files, mode, as_json: bool) -> int:
         click.echo("the model produced no answer", err=True)
         return 1
     return 0
+
+
+@click.command("eval")
+@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False))
+@kb_option
+@click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Passages counted as 'in context'.")
+@click.option("--compare", default=None, metavar="MODES",
+              help="Comma-separated retrieval modes to run side by side, e.g. dense,bm25,hybrid.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def evaluate(qa_file: str, kb_name, k: int, compare: str | None, as_json: bool) -> int:
+    """Measure retrieval on QA_FILE (JSON lines: question, file, page[, answer, lang])."""
+    from pathlib import Path
+
+    from rag.evaluation import CUTOFFS, evaluate as run_eval, load_qa
+    from rag.retrieval import MODES
+
+    records = load_qa(Path(qa_file))
+    modes = [m.strip() for m in (compare or "").split(",") if m.strip()] or [None]
+    for m in modes:
+        if m is not None and m not in MODES:
+            raise click.BadParameter(f"unknown mode {m!r}; choose from {', '.join(MODES)}", param_hint="--compare")
+    engine = make_engine()
+    results = {}
+    try:
+        for mode in modes:
+            name = mode or engine.settings.retrieval_mode
+            engine.search(records[0].question, kb_name, 1, mode=mode)  # warm up models
+            results[name] = run_eval(lambda q, depth: engine.search(q, kb_name, depth, mode=mode).sources,
+                                     records, k)
+    finally:
+        engine.close()
+    if as_json:
+        emit_json({"k": k, "questions": len(records), "results": results})
+        return 0
+    header = f"{'mode':<10}{'slice':<14}{'n':>4}" + "".join(f"{'hit@' + str(c):>8}" for c in CUTOFFS)
+    header += f"{'MRR':>8}{'ans@k':>8}{'p50ms':>8}{'p95ms':>8}"
+    click.echo(header)
+    for name, res in results.items():
+        slices = [("all", res["overall"])] + [(f"lang={lang}", row) for lang, row in res["by_lang"].items()]
+        for label, row in slices:
+            ans = "-" if row["answer_in_context"] is None else f"{row['answer_in_context']:.2f}"
+            click.echo(f"{name:<10}{label:<14}{row['n']:>4}" + "".join(f"{row[f'hit@{c}']:>8.2f}" for c in CUTOFFS)
+                       + f"{row['mrr']:>8.3f}{ans:>8}{row['p50_ms']:>8.1f}{row['p95_ms']:>8.1f}")
+    return 0

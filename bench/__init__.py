@@ -1,0 +1,1 @@
+"""RAG Desk benchmarks: ratios measured side by side in one run (`./desk bench`)."""

@@ -1,0 +1,43 @@
+"""Run the benchmark suite and print a table of figures and ratios.
+
+    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval (default: all)
+
+Real PDFs come from scripts/fetch_pdfs.py; every suite works in its own RAG_HOME under
+bench/results/ (ignored by git) so nothing touches the user's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import suites
+
+SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
+          "retrieval": suites.bench_retrieval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("suites", nargs="*", help=f"any of: {', '.join(SUITES)}")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    chosen = args.suites or list(SUITES)
+    unknown = [s for s in chosen if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    rows: list[dict] = []
+    for name in chosen:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        for row in SUITES[name]():
+            rows.append({"suite": name, **row})
+            print(f"  {row['what']:<62} {row['value']:>12} {row.get('target', ''):>14}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

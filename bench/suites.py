@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+QA_FILE = ROOT / "bench" / "qa" / "debian-docs.jsonl"
+
+
+def corpus() -> dict[str, Path]:
+    dest = ROOT / "tests" / "data" / "downloaded"
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_pdfs.py"), str(dest)],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split("\t")[0]: dest / line.split("\t")[0] for line in out.splitlines()}
+
+
+def row(what: str, value, target: str = "") -> dict:
+    return {"what": what, "value": value, "target": target}
+
+
+def _cli(*args, home: Path, timeout=1800) -> subprocess.CompletedProcess:
+    env = dict(os.environ, RAG_HOME=str(home))
+    return subprocess.run([str(BIN / "rag-cli"), *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def hundred_page_pdf() -> Path:
+    import pypdfium2 as pdfium
+
+    out = RESULTS / "gnuplot-100.pdf"
+    if not out.exists():
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        src = pdfium.PdfDocument(str(corpus()["gnuplot.pdf"]))
+        doc = pdfium.PdfDocument.new()
+        doc.import_pages(src, list(range(20, 120)))
+        doc.save(str(out))
+    return out
+
+
+def bench_cli():
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN / "rag-cli"), "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    yield row("rag-cli --help wall time, median of 5 (s)", round(statistics.median(times), 3), "<= 0.3")
+
+
+def bench_ingest():
+    """End-to-end ingestion of a 100-page real PDF vs the embedder alone on the same chunks."""
+    import shutil
+
+    pdf = hundred_page_pdf()
+    home = RESULTS / "home-ingest"
+    shutil.rmtree(home, ignore_errors=True)
+    t0 = time.perf_counter()
+    proc = _cli("ingest", pdf, home=home)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    os.environ["RAG_HOME"] = str(home)
+    from rag.engine import Engine
+
+    engine = Engine()
+    kb = engine.catalog.get_kb("default")
+    texts = [c.text for c in engine.store.get(kb.collection)]
+    engine.embedder.embed_documents(texts[:8])  # warm
+    t0 = time.perf_counter()
+    engine.embedder.embed_documents(texts)
+    embed_only = time.perf_counter() - t0
+    rec = engine.list_files()[0]
+    internal = float(proc.stderr.split("(")[1].split(" s)")[0])
+    engine.close()
+    yield row("100-page PDF: chunks", rec.chunks)
+    yield row("100-page PDF: rag-cli ingest wall time incl. start-up (s)", round(wall, 1))
+    yield row("100-page PDF: ingest time after models loaded (s)", round(internal, 1))
+    yield row("100-page PDF: pages/s end to end", round(100 / internal, 2))
+    yield row("embedder alone on the same chunks (s)", round(embed_only, 1))
+    yield row("ingest pages/s vs embedder alone (ratio)", round(embed_only / internal, 3), ">= 0.9")
+
+
+def bench_ask():
+    pdf = hundred_page_pdf()
+    home = RESULTS / "home-ask"
+    if not (home / "catalog.sqlite3").exists():
+        _cli("ingest", pdf, home=home)
+    question = "How do I set the title of a plot?"
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        proc = _cli("ask", question, "--json", home=home)
+        wall = time.perf_counter() - t0
+        stats = json.loads(proc.stdout)["stats"]
+        runs.append((wall, stats))
+    ttft = statistics.median(s["ttft_s"] for _, s in runs)
+    tps = statistics.median(s["tokens_per_s"] for _, s in runs)
+    yield row("rag-cli ask (cold process): ttft incl. model loading, median (s)", round(ttft, 2), "<= 3")
+    yield row("rag-cli ask: tokens/s, median", round(tps, 1))
+    yield row("rag-cli ask: retrieval ms (in process)", round(statistics.median(s["retrieval_ms"] for _, s in runs), 1))
+
+
+def bench_retrieval():
+    """hit@k / MRR / latency of dense, bm25 and hybrid on the public QA set."""
+    files = corpus()
+    home = RESULTS / "home-retrieval"
+    proc = _cli("ingest", *files.values(), home=home)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(proc.stderr)
+    out = _cli("eval", QA_FILE, "--compare", "dense,bm25,hybrid", "--json", home=home)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    results = json.loads(out.stdout)["results"]
+    (RESULTS / "retrieval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    for mode, res in results.items():
+        o = res["overall"]
+        yield row(f"{mode}: hit@1 / hit@5 / MRR (all, n={o['n']})", f"{o['hit@1']:.2f}/{o['hit@5']:.2f}/{o['mrr']:.2f}")
+        for lang, r in res["by_lang"].items():
+            yield row(f"{mode}: hit@5 lang={lang} (n={r['n']})", f"{r['hit@5']:.2f}")
+        yield row(f"{mode}: latency p50 / p95 (ms)", f"{o['p50_ms']:.0f}/{o['p95_ms']:.0f}")
