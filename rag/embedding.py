@@ -91,16 +91,50 @@ def max_seq_length(model_dir: Path) -> int:
         return 256
 
 
-class Embedder:
-    """Normalized float32 embeddings from a local sentence-transformers model."""
+def onnx_eligible(model_dir: Path) -> bool:
+    """True for the plain Transformer -> mean Pooling (-> Normalize) pipeline we can run in ONNX."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Normalize",) for k in kinds[2:]):
+            return False
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((model_dir / pooling_dir / "config.json").read_text())
+        return bool(pooling.get("pooling_mode_mean_tokens")) and (model_dir / "tokenizer.json").exists()
+    except (OSError, ValueError, KeyError, StopIteration):
+        return False
 
-    def __init__(self, setting: str, device: str = "auto", batch_size: int = 32):
+
+class Embedder:
+    """Normalized float32 embeddings from a local sentence-transformers model.
+
+    Backend "onnx" runs the same weights through ONNX Runtime (exported once from the model
+    folder into the models cache, needing torch only for that export): the vectors equal
+    torch's to float precision, and a process that only embeds never imports torch or
+    sentence-transformers, which is most of `rag-cli ask`'s start-up. "torch" uses
+    sentence-transformers; "auto" picks onnx for eligible models on the CPU.
+    """
+
+    def __init__(self, setting: str, device: str = "auto", batch_size: int = 32, backend: str = "auto",
+                 cache_dir: Path | None = None):
         self.name, self.model_dir = resolve_embedder(setting)
         self.setting = setting
         self._device_setting = device
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self.max_tokens = max_seq_length(self.model_dir) - 2  # room for [CLS]/[SEP]
+        if backend == "auto":
+            backend = "onnx" if device in ("auto", "cpu") and cache_dir and onnx_eligible(self.model_dir) else "torch"
+        if backend == "onnx" and not onnx_eligible(self.model_dir):
+            raise ModelError(f"embedding model {self.name!r} cannot run on the onnx backend; use embedding_backend = 'torch'")
+        self.backend = backend
+        self._cache_dir = cache_dir
+
+    @cached_property
+    def _onnx(self):
+        from .onnx_embed import OnnxEncoder
+
+        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2)
 
     @cached_property
     def counter(self) -> HFTokenCounter:
@@ -128,7 +162,14 @@ class Embedder:
 
     @property
     def device(self) -> str:
-        return str(self.model.device)
+        return "cpu (onnx)" if self.backend == "onnx" else str(self.model.device)
+
+    def load(self) -> None:
+        """Load the model now (it otherwise loads on first use)."""
+        if self.backend == "onnx":
+            self._onnx
+        else:
+            self.model
 
     @cached_property
     def dim(self) -> int:
@@ -142,6 +183,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            if self.backend == "onnx":
+                return self._onnx.encode(texts, self.batch_size)
             vectors = self.model.encode(
                 texts,
                 batch_size=self.batch_size,

@@ -98,7 +98,8 @@ class Engine:
             from .embedding import Embedder
 
             s = self.settings
-            self._embedder = Embedder(s.embedding_model, s.embedding_device, s.embedding_batch_size)
+            self._embedder = Embedder(s.embedding_model, s.embedding_device, s.embedding_batch_size,
+                                      s.embedding_backend, self.home / "models")
         return self._embedder
 
     @property

@@ -34,12 +34,13 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedder(models_dir):
+    """The bundled embedder on the default (auto -> onnx) backend, loaded once."""
     from rag.embedding import Embedder
     from rag.settings import BUNDLED_EMBEDDER
 
-    emb = Embedder(BUNDLED_EMBEDDER, "cpu")
-    emb.model  # load once for the whole session
+    emb = Embedder(BUNDLED_EMBEDDER, "auto", cache_dir=models_dir)
+    emb.load()
     return emb
 
 

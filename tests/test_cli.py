@@ -82,6 +82,13 @@ def test_ingest_search_ask_list_remove(rag_home, tmp_path, real_pdfs):
     assert "Sources:" in streamed.stdout and "router.pdf p.2" in streamed.stdout
     assert "tokens/s" in streamed.stderr
 
+    # once the ONNX export exists, answering never imports torch or sentence-transformers
+    code = ("import sys; from rag.engine import Engine; e = Engine(); e.search('admin console port');"
+            "print('HEAVY', [m for m in ('torch', 'sentence_transformers') if m in sys.modules])")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=dict(os.environ, RAG_HOME=str(rag_home)))
+    assert "HEAVY []" in probe.stdout, probe.stderr
+
     assert "removed router.pdf" in cli("remove", "router.pdf", home=rag_home, check_rc=0).stderr
     assert "not in knowledge base" in cli("remove", "router.pdf", home=rag_home, check_rc=1).stderr
 

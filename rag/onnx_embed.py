@@ -1,0 +1,122 @@
+"""Run a mean-pooled sentence-transformers encoder with ONNX Runtime.
+
+The ONNX graph is exported once from the model folder (torch is needed for that step
+only), written through a temp file and an atomic rename, and reused while the source
+weights are unchanged (size + mtime recorded beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+
+def _weights(model_dir: Path) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (model_dir / name).exists():
+            return model_dir / name
+    raise ModelError(f"{model_dir} holds no model weights (model.safetensors)")
+
+
+def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    weights = _weights(model_dir)
+    st = weights.stat()
+    key = hashlib.sha1(f"{model_dir.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return cache_dir / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+
+
+def export(model_dir: Path, target: Path) -> Path:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise ModelError(f"exporting the embedder to ONNX needs torch and transformers ({exc})") from None
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, base):
+            super().__init__()
+            self.base = base
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.base(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    base = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".model.{os.getpid()}.onnx")
+    ids = torch.ones(1, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Encoder(base), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(tmp),
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "hidden": axes},
+                opset_version=17, dynamo=False,
+            )
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise ModelError(f"could not export {model_dir.name} to ONNX ({exc}); set embedding_backend = 'torch'") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    (target.parent / "source.json").write_text(json.dumps({"model_dir": str(model_dir)}))
+    return target
+
+
+class OnnxEncoder:
+    def __init__(self, model_dir: Path, cache_dir: Path, max_length: int):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from models.hardware import physical_cores
+
+        path = onnx_path(model_dir, cache_dir)
+        if not path.exists():
+            export(model_dir, path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = physical_cores()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tok.enable_truncation(max_length)
+        self._tok.no_padding()
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        encodings = self._tok.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # little padding per batch
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        result: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feed)[0]
+            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            for row, i in enumerate(idx):
+                result[i] = pooled[row]
+        out = np.stack(result).astype(np.float32) if result else out
+        return out

@@ -1,0 +1,31 @@
+import numpy as np
+
+from rag.embedding import Embedder, onnx_eligible
+from rag.settings import BUNDLED_EMBEDDER
+
+TEXTS = ["How do I set the title of a plot?", "额定电压是多少", "word " * 400, "x"]
+
+
+def test_default_backend_is_onnx_and_matches_torch(embedder):
+    assert embedder.backend == "onnx" and onnx_eligible(embedder.model_dir)
+    torch_emb = Embedder(BUNDLED_EMBEDDER, "cpu", backend="torch")
+    a = embedder.embed_documents(TEXTS)
+    b = torch_emb.embed_documents(TEXTS)
+    assert a.shape == b.shape == (4, 384) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert (a * b).sum(axis=1).min() > 0.9999
+
+
+def test_onnx_export_is_cached(embedder, models_dir):
+    from rag.onnx_embed import onnx_path
+
+    path = onnx_path(embedder.model_dir, models_dir)
+    assert path.exists()
+    mtime = path.stat().st_mtime_ns
+    again = Embedder(BUNDLED_EMBEDDER, "auto", cache_dir=models_dir)
+    again.embed_query("hello")
+    assert path.stat().st_mtime_ns == mtime, "an exported model is reused, not re-exported"
+
+
+def test_counter_counts_without_special_tokens(embedder):
+    assert embedder.counter.count(["hello world"]) == [2]
