@@ -117,6 +117,12 @@ class Engine:
     def lexical(self):
         return self.catalog.lexical()
 
+    @cached_property
+    def chats(self):
+        from .history import ChatHistory
+
+        return ChatHistory(self.home / "chats.sqlite3")
+
     def retriever(self, kb: KnowledgeBase, mode: str | None = None) -> Retriever:
         mode = mode or self.settings.retrieval_mode
         if mode not in ("dense", "bm25", "hybrid"):
@@ -142,9 +148,9 @@ class Engine:
     def close(self) -> None:
         if self._generator is not None and hasattr(self._generator, "close"):
             self._generator.close()
-        if "catalog" in self.__dict__:
-            self.catalog.close()
-            del self.__dict__["catalog"]
+        for name in ("catalog", "chats"):
+            if name in self.__dict__:
+                self.__dict__.pop(name).close()
 
     # ---- knowledge bases ---------------------------------------------------------------
 
@@ -379,9 +385,13 @@ class Engine:
             language: str = "auto", mode: str | None = None) -> Iterator[AnswerEvent]:
         from .prompting import build_prompt
 
+        from .followup import standalone_query
+
         cancel = cancel or threading.Event()
         t0 = time.perf_counter()
-        found = self.search(question, kb, k, files, mode)
+        query = standalone_query(question, history, self.settings.followup_rewrite,
+                                 self.generator if self.settings.followup_rewrite == "llm" else None)
+        found = self.search(query, kb, k, files, mode)
         if not found.sources:
             name = kb or self.settings.default_kb
             yield Abstained(f"knowledge base '{name}' has no matching documents; add some with `rag-cli ingest`")

@@ -37,6 +37,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
+    followup_rewrite: str = "concat"  # concat | llm | off: how follow-up questions become search queries
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
@@ -65,6 +66,8 @@ class Settings:
             raise bad("top_k", f"must be between 1 and 100 (got {self.top_k})")
         if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
             raise bad("retrieval_mode", f"must be hybrid, dense or bm25 (got {self.retrieval_mode!r})")
+        if self.followup_rewrite not in ("concat", "llm", "off"):
+            raise bad("followup_rewrite", f"must be concat, llm or off (got {self.followup_rewrite!r})")
         if self.rrf_k < 1:
             raise bad("rrf_k", "must be at least 1")
         if self.dense_weight < 0 or self.lexical_weight < 0 or self.dense_weight + self.lexical_weight == 0:

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .chats import chats
 from .common import run_guarded
 from .docs import ingest, list_files, remove
 from .kb import kb
@@ -22,7 +23,7 @@ def cli() -> None:
     """
 
 
-for command in (ingest, ask, search, evaluate, list_files, remove, kb):
+for command in (ingest, ask, search, evaluate, list_files, remove, kb, chats):
     cli.add_command(command)
 
 

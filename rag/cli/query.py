@@ -47,25 +47,44 @@ def search(query: str, kb_name, k, files, mode, as_json: bool) -> int:
 @k_option
 @file_option
 @mode_option
+@click.option("--chat", "chat", default=None, metavar="ID|new",
+              help="Continue chat ID (follow-up questions use its history), or start a new saved chat.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout (no streaming).")
-def ask(question: str, kb_name, k, files, mode, as_json: bool) -> int:
+def ask(question: str, kb_name, k, files, mode, chat, as_json: bool) -> int:
     """Answer QUESTION from your documents; tokens stream to stdout, then the sources."""
     from rag.events import Abstained, AnswerDone, Token
 
     engine = make_engine()
     done = None
     abstained = None
+    history: list[tuple[str, str]] = []
+    chat_id = None
     try:
-        for ev in engine.ask(question, kb_name, k=k, files=files, mode=mode):
+        if chat is not None:
+            if chat == "new":
+                chat_id = engine.chats.create(question, kb_name or engine.settings.default_kb).id
+            elif chat.isdigit():
+                chat_id = engine.chats.get(int(chat)).id
+                history = engine.chats.turns(chat_id)
+            else:
+                raise click.BadParameter("give a chat number or 'new'", param_hint="--chat")
+            engine.chats.add(chat_id, "user", question)
+        for ev in engine.ask(question, kb_name, history=history, k=k, files=files, mode=mode):
             if isinstance(ev, Token) and not as_json:
                 sys.stdout.write(ev.text)
                 sys.stdout.flush()
             elif isinstance(ev, AnswerDone):
                 done = ev
+                if chat_id is not None:
+                    engine.chats.add(chat_id, "assistant", ev.answer, ev.sources)
             elif isinstance(ev, Abstained):
                 abstained = ev
+                if chat_id is not None:
+                    engine.chats.add(chat_id, "assistant", ev.reason, ev.sources)
     finally:
         engine.close()
+    if chat_id is not None:
+        click.echo(f"(chat {chat_id}; continue with --chat {chat_id})", err=True)
     if abstained is not None:
         if as_json:
             emit_json({"answer": "", "abstained": abstained.reason,
