@@ -39,7 +39,8 @@ from .events import (
     Token,
 )
 from .loaders import discover, open_document
-from .retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, to_sources
+from .retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever, one_per_page, to_sources
+from .textclean import cjk_ratio
 from .settings import Settings, data_dir, load_settings
 
 EMBED_BATCH = 64  # chunks per embedding + store write
@@ -57,6 +58,14 @@ class KbInfo:
     files: int
     chunks: int
     embed_model: str | None
+
+
+MULTILINGUAL_HINTS = ("multilingual", "bge-m3", "e5", "labse", "xlm", "m3e", "text2vec", "chinese", "-zh")
+
+
+def is_multilingual(model_name: str) -> bool:
+    name = model_name.lower()
+    return any(h in name for h in MULTILINGUAL_HINTS)
 
 
 def file_sha256(path: Path) -> str:
@@ -123,7 +132,7 @@ class Engine:
 
         return ChatHistory(self.home / "chats.sqlite3")
 
-    def retriever(self, kb: KnowledgeBase, mode: str | None = None) -> Retriever:
+    def retriever(self, kb: KnowledgeBase, mode: str | None = None, query: str = "") -> Retriever:
         mode = mode or self.settings.retrieval_mode
         if mode not in ("dense", "bm25", "hybrid"):
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
@@ -134,7 +143,11 @@ class Engine:
         if mode == "bm25":
             return lexical
         s = self.settings
-        return HybridRetriever(dense, lexical, s.rrf_k, s.dense_weight, s.lexical_weight)
+        dense_weight = s.dense_weight
+        if cjk_ratio(query) >= 0.2 and not is_multilingual(self.embedder.name):
+            # An English-only embedder ranks Chinese text close to randomly: let BM25 decide.
+            dense_weight = 0.0
+        return HybridRetriever(dense, lexical, s.rrf_k, dense_weight, s.lexical_weight)
 
     def _file_ids(self, kb: KnowledgeBase, files: Sequence[str]) -> set[int]:
         wanted = set(files)
@@ -332,9 +345,11 @@ class Engine:
 
         def flush():
             nonlocal written
-            vectors = emb.embed_documents([c.text for c in batch])
+            # The section title (PDF outline / Markdown heading) gives a chunk its topic.
+            indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
+            vectors = emb.embed_documents(indexed)
             ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-            self.lexical.add(kb.id, [(cid, rec.id, sha, c.text) for cid, c in zip(ids, batch)])
+            self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
             self.store.add(
                 kb.collection,
                 ids,
@@ -377,7 +392,9 @@ class Engine:
         if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self._check_model(kbrec)
-        hits = self.retriever(kbrec, mode).retrieve(kbrec.collection, query, k or self.settings.top_k, files)
+        k = k or self.settings.top_k
+        retriever = self.retriever(kbrec, mode, query)
+        hits = one_per_page(retriever.retrieve(kbrec.collection, query, k * 3, files))[:k]
         return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000)
 
     def ask(self, question: str, kb: str | None = None, history: Sequence[tuple[str, str]] = (),

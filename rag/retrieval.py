@@ -84,10 +84,9 @@ class HybridRetriever:
 
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
         n = max(self.candidates, k)
-        lists = {
-            "dense": self.dense.retrieve(collection, query, n, files),
-            "lexical": self.lexical.retrieve(collection, query, n, files),
-        }
+        lists = {"lexical": self.lexical.retrieve(collection, query, n, files)}
+        if self.weights["dense"] > 0:
+            lists["dense"] = self.dense.retrieve(collection, query, n, files)
         return rrf_fuse(lists, self.weights, self.rrf_k)[:k]
 
 
@@ -106,6 +105,18 @@ def rrf_fuse(lists: dict[str, list[Hit]], weights: dict[str, float], rrf_k: int)
                 entry["lexical"] = hit.lexical
     ordered = sorted(fused.values(), key=lambda e: e["score"], reverse=True)
     return [Hit(e["chunk"], e["score"], e["dense"], e["lexical"], e["ranks"]) for e in ordered]
+
+
+def one_per_page(hits: Sequence[Hit]) -> list[Hit]:
+    """Keep the best hit of each (file, first page): k passages then cover k different pages."""
+    seen: set[tuple] = set()
+    out = []
+    for hit in hits:
+        key = (hit.chunk.metadata.get("file_id"), hit.chunk.metadata.get("page"))
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
 
 
 def to_sources(hits: Sequence[Hit]) -> tuple[Source, ...]:
