@@ -151,17 +151,23 @@ class PdfiumDocument:
         at = bisect.bisect_right(self._toc, (index, "\U0010ffff")) - 1
         return self._toc[at][1] if at >= 0 else ""
 
+    def _raw_text(self, index: int) -> str:
+        try:
+            page = self._doc[index]
+            textpage = page.get_textpage()
+            raw = textpage.get_text_range()
+            textpage.close()
+            page.close()
+            return raw
+        except Exception:
+            raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+
     def pages(self) -> Iterator[Page]:
+        sample = sorted(set(range(min(40, self.page_count))) | set(range(max(0, self.page_count - 40), self.page_count)))
+        boilerplate = repeated_edge_lines([self._raw_text(i) for i in sample])
         visible = 0
         for index in range(self.page_count):
-            try:
-                page = self._doc[index]
-                textpage = page.get_textpage()
-                raw = textpage.get_text_range()
-                textpage.close()
-                page.close()
-            except Exception:
-                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            raw = blank_edge_lines(self._raw_text(index), boilerplate)
             text, offsets = clean_page(raw)
             visible += len(text)
             section = self._section_at(index)
@@ -174,6 +180,54 @@ class PdfiumDocument:
             self._doc.close()
         except Exception:
             pass
+
+
+# ---- running headers and footers -----------------------------------------------------
+
+_DIGITS = re.compile(r"\d+")
+EDGE_LINES = 1  # the first and the last line of a page may be a running header or footer
+
+
+def _edge_key(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.split())).lower()
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Candidate header/footer lines; a short page has none (its lines are its content)."""
+    n = len(lines)
+    if n < 2 * EDGE_LINES + 2:
+        return []
+    return list(range(EDGE_LINES)) + list(range(n - EDGE_LINES, n))
+
+
+def repeated_edge_lines(raw_pages: list[str]) -> set[str]:
+    """Header/footer lines: first/last lines that repeat (digits ignored) on many pages."""
+    if len(raw_pages) < 4:
+        return set()
+    counts: dict[str, int] = {}
+    for raw in raw_pages:
+        lines = raw.splitlines()
+        for key in {_edge_key(lines[i]) for i in _edges(lines)}:
+            if key and key != "#":
+                counts[key] = counts.get(key, 0) + 1
+    threshold = max(3, int(0.3 * len(raw_pages)))
+    keys = {k for k, c in counts.items() if c >= threshold}
+    bare_numbers = sum(1 for raw in raw_pages if raw.splitlines() and _edge_key(raw.splitlines()[-1]) == "#")
+    if bare_numbers >= threshold:
+        keys.add("#")
+    return keys
+
+
+def blank_edge_lines(raw: str, boilerplate: set[str]) -> str:
+    """Blank out header/footer lines with spaces, so raw character offsets stay valid."""
+    if not boilerplate:
+        return raw
+    lines = raw.splitlines(keepends=True)
+    plain = [line.rstrip("\r\n") for line in lines]
+    for i in _edges(plain):
+        if _edge_key(plain[i]) in boilerplate:
+            lines[i] = " " * len(plain[i]) + lines[i][len(plain[i]):]
+    return "".join(lines)
 
 
 # ---- pypdf -------------------------------------------------------------------------------

@@ -84,3 +84,25 @@ def test_discover_folders_and_missing(tmp_path):
     assert sorted(f.name for f in files) == ["a.pdf", "b.txt"]
     assert isinstance(problems[0], FileMissingError)
     assert "holds no .pdf" in problems[1].reason
+
+
+def test_running_headers_and_page_numbers_are_blanked(tmp_path):
+    body = ["Section {n} explains topic number {n} in detail with several words.",
+            "Each page of the manual has its own text about the router.", "More text follows here.",
+            "And a closing line for page {n}."]
+    pages = [[f"ACME Router Manual v2.1 page {n}", *[b.format(n=n) for b in body], f"{n}"] for n in range(1, 9)]
+    path = make_pdf(tmp_path / "hf.pdf", pages)
+    got = list(open_document(path).pages())
+    assert all("ACME Router Manual" not in p.text for p in got)
+    assert all(f"topic number {p.number}" in p.text for p in got)
+    assert all(not p.text.rstrip().endswith(f" {p.number}") for p in got)
+
+
+def test_edge_lines_keep_offsets():
+    from rag.loaders import blank_edge_lines, repeated_edge_lines
+
+    raws = [f"Header line\r\nBody {i} text\r\nmore\r\nlines\r\nhere\r\n{i}" for i in range(6)]
+    keys = repeated_edge_lines(raws)
+    assert "header line" in keys and "#" in keys
+    blanked = blank_edge_lines(raws[3], keys)
+    assert len(blanked) == len(raws[3]) and "Body 3 text" in blanked and "Header" not in blanked
