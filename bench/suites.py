@@ -124,3 +124,35 @@ def bench_retrieval():
         for lang, r in res["by_lang"].items():
             yield row(f"{mode}: hit@5 lang={lang} (n={r['n']})", f"{r['hit@5']:.2f}")
         yield row(f"{mode}: latency p50 / p95 (ms)", f"{o['p50_ms']:.0f}/{o['p95_ms']:.0f}")
+
+
+def bench_abstain():
+    """Calibrate abstention: evidence on answerable questions vs off-topic ones."""
+    import numpy as np
+
+    from rag.abstain import enough
+
+    files = corpus()
+    home = RESULTS / "home-retrieval"
+    _cli("ingest", *files.values(), home=home)
+    os.environ["RAG_HOME"] = str(home)
+    from rag.engine import Engine
+    from rag.evaluation import load_qa
+
+    engine = Engine()
+    positives = [engine.search(r.question).evidence for r in load_qa(QA_FILE)]
+    negatives = [engine.search(json.loads(line)["question"]).evidence
+                 for line in (ROOT / "bench" / "qa" / "negatives.jsonl").read_text().splitlines() if line.strip()]
+    s = engine.settings
+    answered = np.mean([enough(e, s.abstain_min_dense, s.abstain_min_coverage) for e in positives])
+    refused = np.mean([not enough(e, s.abstain_min_dense, s.abstain_min_coverage) for e in negatives])
+    engine.close()
+    for name, evs in (("answerable", positives), ("off-topic", negatives)):
+        dense = [e.dense for e in evs if e.dense is not None]
+        cov = [e.coverage for e in evs]
+        yield row(f"{name}: dense cosine p10/p50/p90",
+                  "/".join(f"{np.percentile(dense, q):.2f}" for q in (10, 50, 90)) if dense else "-")
+        yield row(f"{name}: term coverage p10/p50/p90", "/".join(f"{np.percentile(cov, q):.2f}" for q in (10, 50, 90)))
+    yield row(f"answerable questions answered (dense>={s.abstain_min_dense}, coverage>={s.abstain_min_coverage})",
+              f"{answered:.2f}")
+    yield row("off-topic questions refused", f"{refused:.2f}")

@@ -43,13 +43,16 @@ from .retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retrie
 from .textclean import cjk_ratio
 from .settings import Settings, data_dir, load_settings
 
-EMBED_BATCH = 64  # chunks per embedding + store write
+EMBED_BATCH = 64
+NOT_FOUND_EN = "I couldn't find this in your documents. The closest passages are listed below."
+NOT_FOUND_ZH = "在你的文档中没有找到相关内容。下面列出了最接近的段落。"  # chunks per embedding + store write
 
 
 @dataclass(frozen=True)
 class SearchResult:
     sources: tuple[Source, ...]
     retrieval_ms: float
+    evidence: object = None  # abstain.Evidence
 
 
 @dataclass(frozen=True)
@@ -395,7 +398,9 @@ class Engine:
         k = k or self.settings.top_k
         retriever = self.retriever(kbrec, mode, query)
         hits = one_per_page(retriever.retrieve(kbrec.collection, query, k * 3, files))[:k]
-        return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000)
+        from .abstain import measure
+
+        return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000, measure(query, hits))
 
     def ask(self, question: str, kb: str | None = None, history: Sequence[tuple[str, str]] = (),
             k: int | None = None, files: Sequence[str] = (), cancel: threading.Event | None = None,
@@ -410,11 +415,19 @@ class Engine:
                                  self.generator if self.settings.followup_rewrite == "llm" else None)
         found = self.search(query, kb, k, files, mode)
         if not found.sources:
-            name = kb or self.settings.default_kb
-            yield Abstained(f"knowledge base '{name}' has no matching documents; add some with `rag-cli ingest`")
+            kbrec = self._kb(kb)
+            if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
+                yield Abstained(f"knowledge base '{kbrec.name}' is empty; add documents with `rag-cli ingest`")
+            else:
+                yield Abstained(NOT_FOUND_ZH if cjk_ratio(question) >= 0.2 else NOT_FOUND_EN)
+            return
+        from .abstain import enough
+
+        s = self.settings
+        if s.abstain and not enough(found.evidence, s.abstain_min_dense, s.abstain_min_coverage):
+            yield Abstained(NOT_FOUND_ZH if cjk_ratio(question) >= 0.2 else NOT_FOUND_EN, found.sources)
             return
         gen = self.generator
-        s = self.settings
         budget = gen.context_size - s.max_tokens - 8
         prompt = build_prompt(question, found.sources, gen.count_tokens, budget, history, language)
         retrieval_ms = (time.perf_counter() - t0) * 1000

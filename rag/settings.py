@@ -37,6 +37,9 @@ class Settings:
     # retrieval
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
+    abstain: bool = True  # say "not found" instead of answering when the evidence is weak
+    abstain_min_dense: float = 0.32  # calibrated for the bundled MiniLM: `./desk bench abstain`
+    abstain_min_coverage: float = 0.3
     followup_rewrite: str = "concat"  # concat | llm | off: how follow-up questions become search queries
     rrf_k: int = 60
     dense_weight: float = 1.0
@@ -66,6 +69,8 @@ class Settings:
             raise bad("top_k", f"must be between 1 and 100 (got {self.top_k})")
         if self.retrieval_mode not in ("hybrid", "dense", "bm25"):
             raise bad("retrieval_mode", f"must be hybrid, dense or bm25 (got {self.retrieval_mode!r})")
+        if not (0.0 <= self.abstain_min_dense <= 1.0 and 0.0 <= self.abstain_min_coverage <= 1.0):
+            raise bad("abstain_min_dense", "and abstain_min_coverage must be between 0 and 1")
         if self.followup_rewrite not in ("concat", "llm", "off"):
             raise bad("followup_rewrite", f"must be concat, llm or off (got {self.followup_rewrite!r})")
         if self.rrf_k < 1:
@@ -103,6 +108,15 @@ FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kind = FIELD_TYPES[name]
     try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if kind == "int":
             if isinstance(value, bool):
                 raise ValueError

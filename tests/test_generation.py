@@ -67,7 +67,7 @@ def test_empty_knowledge_base_abstains(make_engine):
     engine = make_engine(generator=ScriptedGenerator(["x"]))
     events = list(engine.ask("anything?"))
     assert len(events) == 1 and isinstance(events[0], Abstained)
-    assert "no matching documents" in events[0].reason
+    assert "is empty" in events[0].reason
 
 
 def test_real_llm_streams_incrementally_and_cancels(generator):
@@ -124,3 +124,20 @@ def test_bundled_gguf_assembled_once(tmp_path, monkeypatch):
         f.write(b"x")
     rebuilt = bundled.llm_path(tmp_path)
     assert rebuilt.stat().st_size == first.stat().st_size and rebuilt.stat().st_mtime_ns != mtime
+
+
+def test_off_topic_question_abstains_with_closest_passages(make_engine, tmp_path):
+    gen = ScriptedGenerator(["should not be called"])
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    events = list(engine.ask("How long should I boil an egg for a soft yolk?"))
+    assert len(events) == 1 and isinstance(events[0], Abstained)
+    assert "couldn't find this in your documents" in events[0].reason
+    assert events[0].sources and gen.prompts == []
+    zh = list(engine.ask("怎样煮出溏心蛋？"))
+    assert isinstance(zh[0], Abstained) and "没有找到" in zh[0].reason
+    # on-topic questions still go to the model
+    assert isinstance(list(engine.ask("What is the default port of the admin console?"))[-1], AnswerDone)
+    # and abstention can be switched off
+    eager = make_engine(generator=gen, abstain=False)
+    assert isinstance(list(eager.ask("How long should I boil an egg for a soft yolk?"))[-1], AnswerDone)

@@ -89,6 +89,11 @@ def ask(question: str, kb_name, k, files, mode, chat, as_json: bool) -> int:
         if as_json:
             emit_json({"answer": "", "abstained": abstained.reason,
                        "sources": [s.to_json() for s in abstained.sources], "stats": {}})
+        elif abstained.sources:
+            click.echo(abstained.reason)
+            click.echo("\nClosest passages:")
+            for s in abstained.sources:
+                click.echo(f"[{s.n}] {s.label()}: {' '.join(s.text.split())[:160]}")
         click.echo(f"no answer: {abstained.reason}", err=True)
         return 1
     assert done is not None
