@@ -386,6 +386,32 @@ class Engine:
 
     # ---- retrieval and answers ---------------------------------------------------------
 
+    def _with_neighbours(self, kb: KnowledgeBase, sources: Sequence[Source], n: int) -> tuple[Source, ...]:
+        """Widen each passage with the chunk(s) before and after it in its file, so an answer
+        that straddles a chunk boundary is seen whole."""
+        from dataclasses import replace
+
+        out = []
+        for src in sources:
+            file_id, sha, index = src.chunk_id.rsplit("-", 2)
+            index = int(index)
+            wanted = [f"{file_id}-{sha}-{i:06d}" for i in range(index - n, index + n + 1) if i >= 0 and i != index]
+            got = {c.id: c for c in self.store.get(kb.collection, ids=wanted)} if wanted else {}
+            text, page_end = src.text, src.page_end
+            for i in range(index - 1, index - n - 1, -1):
+                c = got.get(f"{file_id}-{sha}-{i:06d}")
+                if c is None:
+                    break
+                text = _join_overlapping(c.text, text)
+            for i in range(index + 1, index + n + 1):
+                c = got.get(f"{file_id}-{sha}-{i:06d}")
+                if c is None:
+                    break
+                text = _join_overlapping(text, c.text)
+                page_end = max(page_end, int(c.metadata.get("page_end", page_end)))
+            out.append(replace(src, text=text, page_end=page_end))
+        return tuple(out)
+
     def search(self, query: str, kb: str | None = None, k: int | None = None,
                files: Sequence[str] = (), mode: str | None = None) -> SearchResult:
         kbrec = self._kb(kb)
@@ -429,7 +455,10 @@ class Engine:
             return
         gen = self.generator
         budget = gen.context_size - s.max_tokens - 8
-        prompt = build_prompt(question, found.sources, gen.count_tokens, budget, history, language)
+        sources = found.sources
+        if s.neighbours:
+            sources = self._with_neighbours(self._kb(kb), sources, s.neighbours)
+        prompt = build_prompt(question, sources, gen.count_tokens, budget, history, language)
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
         pieces: list[str] = []
@@ -448,6 +477,14 @@ class Engine:
         tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
         stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancel.is_set())
         yield AnswerDone("".join(pieces).strip(), prompt.sources, stats)
+
+
+def _join_overlapping(a: str, b: str, longest: int = 600) -> str:
+    """a + b without repeating the overlap that chunking put at the end of a / start of b."""
+    for size in range(min(longest, len(a), len(b)), 15, -1):
+        if a.endswith(b[:size]):
+            return a + b[size:]
+    return f"{a} {b}"
 
 
 class _Cancelled(Exception):

@@ -37,6 +37,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
+    neighbours: int = 0  # also give the LLM this many chunks before/after each hit
     abstain: bool = True  # say "not found" instead of answering when the evidence is weak
     abstain_min_dense: float = 0.32  # calibrated for the bundled MiniLM: `./desk bench abstain`
     abstain_min_coverage: float = 0.3
@@ -73,6 +74,8 @@ class Settings:
             raise bad("abstain_min_dense", "and abstain_min_coverage must be between 0 and 1")
         if self.followup_rewrite not in ("concat", "llm", "off"):
             raise bad("followup_rewrite", f"must be concat, llm or off (got {self.followup_rewrite!r})")
+        if not 0 <= self.neighbours <= 3:
+            raise bad("neighbours", f"must be between 0 and 3 (got {self.neighbours})")
         if self.rrf_k < 1:
             raise bad("rrf_k", "must be at least 1")
         if self.dense_weight < 0 or self.lexical_weight < 0 or self.dense_weight + self.lexical_weight == 0:

@@ -141,3 +141,28 @@ def test_off_topic_question_abstains_with_closest_passages(make_engine, tmp_path
     # and abstention can be switched off
     eager = make_engine(generator=gen, abstain=False)
     assert isinstance(list(eager.ask("How long should I boil an egg for a soft yolk?"))[-1], AnswerDone)
+
+
+def test_neighbour_expansion_gives_the_model_adjacent_chunks(make_engine, tmp_path):
+    from pdfs import make_pdf
+
+    sentences = [f"Step {i}: turn dial {i} to position {i * 7}." for i in range(1, 30)]
+    sentences[14] = "The calibration secret is that the blue lever must be raised before the dial."
+    make_pdf(tmp_path / "steps.pdf", [sentences])
+    for neighbours in (0, 1):
+        gen = ScriptedGenerator(["ok"])
+        engine = make_engine(generator=gen, chunk_tokens=40, chunk_overlap=8, neighbours=neighbours, top_k=1)
+        kb = f"n{neighbours}"
+        list(engine.ingest([tmp_path / "steps.pdf"], kb=kb))
+        list(engine.ask("What is the calibration secret about the blue lever?", kb=kb))
+        prompt = gen.prompts[0].completion
+        hit = gen.prompts[0].sources[0]
+        chunks = sorted(engine.store.get(engine.catalog.get_kb(kb).collection),
+                        key=lambda c: c.metadata["chunk"])
+        index = next(i for i, c in enumerate(chunks) if c.id == hit.chunk_id)
+        before, after = chunks[index - 1].text, chunks[index + 1].text
+        first_words_before = before.split(". ")[0]  # outside the overlap with the hit
+        last_words_after = after.split(". ")[-1]
+        assert prompt.count("blue lever must be raised") == 1
+        assert (first_words_before in prompt) is bool(neighbours)
+        assert (last_words_after in prompt) is bool(neighbours)
