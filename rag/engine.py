@@ -130,13 +130,22 @@ class Engine:
         return self.catalog.lexical()
 
     @cached_property
+    def reranker(self):
+        from .errors import SettingsError
+        from .rerank import CrossEncoderReranker
+
+        if not self.settings.reranker:
+            raise SettingsError("no reranker is configured; set reranker to a local cross-encoder folder")
+        return CrossEncoderReranker(self.settings.reranker, self.settings.rerank_candidates)
+
+    @cached_property
     def chats(self):
         from .history import ChatHistory
 
         return ChatHistory(self.home / "chats.sqlite3")
 
     def retriever(self, kb: KnowledgeBase, mode: str | None = None, query: str = "") -> Retriever:
-        mode = mode or self.settings.retrieval_mode
+        mode = (mode or self.settings.retrieval_mode).removesuffix("+rerank")
         if mode not in ("dense", "bm25", "hybrid"):
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
         dense = DenseRetriever(self.store, self.embedder.embed_query)
@@ -422,8 +431,24 @@ class Engine:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self._check_model(kbrec)
         k = k or self.settings.top_k
+        mode = mode or self.settings.retrieval_mode
+        rerank = mode.endswith("+rerank") or bool(self.settings.reranker)
+        mode = mode.removesuffix("+rerank")
         retriever = self.retriever(kbrec, mode, query)
-        hits = one_per_page(retriever.retrieve(kbrec.collection, query, k * 3, files))[:k]
+        depth = max(k * 3, self.settings.rerank_candidates if rerank else 0)
+        hits = retriever.retrieve(kbrec.collection, query, depth, files)
+        if self.settings.fusion_queries:
+            from .fusion import rephrasings
+            from .retrieval import rrf_fuse
+
+            lists = {"q0": hits}
+            for i, extra in enumerate(rephrasings(self.generator, query, self.settings.fusion_queries), start=1):
+                lists[f"q{i}"] = self.retriever(kbrec, mode, extra).retrieve(kbrec.collection, extra, depth, files)
+            hits = rrf_fuse(lists, {}, self.settings.rrf_k)
+        hits = one_per_page(hits)
+        if rerank:
+            hits = self.reranker.rerank(query, hits)
+        hits = hits[:k]
         from .abstain import measure
 
         return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000, measure(query, hits))

@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence
 from .events import Source
 from .store import StoredChunk, VectorStore
 
-MODES = ("dense", "bm25", "hybrid")
+MODES = ("dense", "bm25", "hybrid", "dense+rerank", "bm25+rerank", "hybrid+rerank")
 
 
 @dataclass(frozen=True)

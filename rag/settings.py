@@ -37,6 +37,9 @@ class Settings:
     # retrieval
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
+    reranker: str = ""  # a local cross-encoder folder; empty = no reranking
+    rerank_candidates: int = 20
+    fusion_queries: int = 0  # RAG-Fusion: LLM rephrasings of the question searched too (0 = off)
     neighbours: int = 0  # also give the LLM this many chunks before/after each hit
     abstain: bool = True  # say "not found" instead of answering when the evidence is weak
     abstain_min_dense: float = 0.32  # calibrated for the bundled MiniLM: `./desk bench abstain`
@@ -74,6 +77,10 @@ class Settings:
             raise bad("abstain_min_dense", "and abstain_min_coverage must be between 0 and 1")
         if self.followup_rewrite not in ("concat", "llm", "off"):
             raise bad("followup_rewrite", f"must be concat, llm or off (got {self.followup_rewrite!r})")
+        if not 0 <= self.fusion_queries <= 5:
+            raise bad("fusion_queries", f"must be between 0 and 5 (got {self.fusion_queries})")
+        if not 1 <= self.rerank_candidates <= 200:
+            raise bad("rerank_candidates", "must be between 1 and 200")
         if not 0 <= self.neighbours <= 3:
             raise bad("neighbours", f"must be between 0 and 3 (got {self.neighbours})")
         if self.rrf_k < 1:
