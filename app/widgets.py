@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QStyle,
     QTextBrowser,
@@ -67,7 +68,7 @@ class DocumentsPane(QWidget):
         super().__init__(parent)
         self.kb_box = QComboBox()
         self.kb_box.setToolTip("Knowledge base: the set of documents questions are answered from")
-        self.kb_box.currentTextChanged.connect(lambda name: name and self.kb_selected.emit(name))
+        self.kb_box.currentTextChanged.connect(self._kb_changed)
         self.new_kb = QPushButton("New…")
         self.new_kb.clicked.connect(self.new_kb_clicked)
         self.files = QListWidget()
@@ -88,6 +89,8 @@ class DocumentsPane(QWidget):
         self.progress.setTextVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop indexing after the current step")
         self.cancel.clicked.connect(self.cancel_clicked)
@@ -95,6 +98,10 @@ class DocumentsPane(QWidget):
                                _heading("Documents"), self.stack, self.add,
                                _row(self.progress, self.cancel, stretch_first=True), self.status))
         self.set_busy(False)
+
+    def _kb_changed(self, name: str) -> None:
+        if name:
+            self.kb_selected.emit(name)
 
     def set_kbs(self, names: list[str], current: str) -> None:
         shown = [self.kb_box.itemText(i) for i in range(self.kb_box.count())]
@@ -175,6 +182,8 @@ class Transcript(QTextBrowser):
         self.setOpenLinks(False)
         self.setAcceptDrops(False)
         self.setPlaceholderText("Ask a question about your documents. Answers cite their sources as [1], [2]…")
+        self.document().setDocumentMargin(10)
+        self._answer_empty = False
 
     def loadResource(self, kind, url):
         return None  # no images, style sheets or anything else from anywhere
@@ -212,12 +221,18 @@ class Transcript(QTextBrowser):
 
     def begin_answer(self) -> None:
         self._write("Assistant", "", "#26a269")
+        self._answer_empty = True
 
     def add_note(self, text: str, error=False) -> None:
         self._write(None, text, "#b3261e" if error else "#77767b", italic=True)
 
     def extend_answer(self, text: str) -> None:
         """Append to the answer being written (the last block)."""
+        if self._answer_empty:
+            text = text.lstrip()  # models often open with a space or a newline
+            if not text:
+                return
+            self._answer_empty = False
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         cursor = QTextCursor(self.document())
@@ -239,7 +254,6 @@ class ChatPane(QWidget):
         self.input.setFixedHeight(self.input.fontMetrics().lineSpacing() * 3 + 16)
         self.input.submitted.connect(self.send_clicked)
         self.send = QPushButton("Send")
-        self.send.setDefault(True)
         self.send.clicked.connect(self.send_clicked)
         self.stop = QPushButton("Stop")
         self.stop.setToolTip("Stop the answer (Esc)")
@@ -252,6 +266,7 @@ class ChatPane(QWidget):
         bottom.addWidget(self.input, 1)
         bottom.addLayout(buttons)
         layout = _column(self.transcript)
+        layout.setStretch(0, 1)
         layout.addLayout(bottom)
         self.setLayout(layout)
         self.set_answering(False)
@@ -275,7 +290,11 @@ class SourcesPane(QWidget):
         self.passage.setReadOnly(True)
         self.passage.setAcceptDrops(False)
         self.passage.setPlaceholderText("Select a source to read its passage.")
-        self.setLayout(_column(_heading("Sources"), self.list, self.passage))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.list)
+        split.addWidget(self.passage)
+        split.setSizes([300, 200])
+        self.setLayout(_column(_heading("Sources"), split))
         self._sources = ()
 
     def set_sources(self, sources) -> None:

@@ -27,7 +27,7 @@ from rag.events import (
     Token,
 )
 
-from .widgets import ChatPane, DocumentsPane, SourcesPane
+from .widgets import DROP_HINT, ChatPane, DocumentsPane, SourcesPane
 from .workers import AnswerWorker, EngineWorker, IngestWorker
 
 DOCUMENT_FILTER = "Documents (*.pdf *.txt *.md *.markdown);;All files (*)"
@@ -108,10 +108,14 @@ class MainWindow(QMainWindow):
         worker.event.connect(on_event)
         worker.failed.connect(on_failed)
         worker.finished.connect(on_finished)
-        worker.finished.connect(lambda w=worker: self._workers.discard(w))
+        worker.finished.connect(self._forget_worker)
         self._workers.add(worker)
         worker.start()
         return worker
+
+    @Slot()
+    def _forget_worker(self) -> None:
+        self._workers.discard(self.sender())
 
     def busy(self) -> bool:
         return any(w.isRunning() for w in self._workers)
@@ -244,6 +248,9 @@ class MainWindow(QMainWindow):
         self.chat.input.clear()
         self.statusBar().clearMessage()
         self.chat.transcript.add_question(question)
+        if self.docs.files.count() == 0:
+            self.chat.transcript.add_note(f"Knowledge base '{self.kb}' has no documents yet. {DROP_HINT}")
+            return
         self.sources.set_sources(())
         self._question = question
         self._pending.clear()
@@ -330,7 +337,7 @@ class MainWindow(QMainWindow):
         """Cancel running work and wait for it, a few seconds at most, so the app exits cleanly."""
         self._queued.clear()
         self._flush_timer.stop()
-        for worker in self._workers:
+        for worker in list(self._workers):
             worker.stop()
         deadline = time.monotonic() + self.SHUTDOWN_WAIT_S
         for worker in list(self._workers):

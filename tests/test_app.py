@@ -26,8 +26,9 @@ def open_window(qtbot):
     def open_(engine) -> MainWindow:
         window = MainWindow(engine)
         qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitActive(window):  # shortcuts (Esc, Ctrl+N) need an active window
+            window.show()
+            window.activateWindow()
         return window
 
     return open_
@@ -109,7 +110,7 @@ def test_stop_and_escape_end_a_long_answer_early(qtbot, open_window, make_engine
     window = open_window(make_engine(generator=ScriptedGenerator(scripted, delay=0.02), max_tokens=300))
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
 
-    ask(qtbot, window, "Tell me everything about the router.")
+    ask(qtbot, window, "What is the default port of the admin console?")
     qtbot.waitUntil(lambda: "word2 " in window.chat.transcript.toPlainText(), timeout=30_000)
     qtbot.mouseClick(window.chat.stop, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window._answer is None, timeout=10_000)
@@ -118,13 +119,13 @@ def test_stop_and_escape_end_a_long_answer_early(qtbot, open_window, make_engine
     assert window.chat.transcript.toPlainText().rstrip().endswith("Stopped.")
     assert window.history == []  # a stopped answer is not used as context
 
-    window.activateWindow()
-    ask(qtbot, window, "And again?")
-    qtbot.waitUntil(lambda: window.token_flushes > 0 and window._pending == [] and window.chat.stop.isEnabled()
-                    and "word1 " in window.chat.transcript.toPlainText().split("And again?")[-1], timeout=30_000)
+    ask(qtbot, window, "How do I change the port of the admin console?")
+    qtbot.waitUntil(lambda: "word2 " in window.chat.transcript.toPlainText().split("change the port")[-1],
+                    timeout=30_000)
     qtbot.keyClick(window.chat.input, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window._answer is None, timeout=10_000)
     assert window.last_answer.stats.cancelled and window.last_answer.stats.tokens < 100
+    qtbot.waitUntil(lambda: not window._workers)  # finished threads are let go
 
 
 def test_closing_during_ingestion_exits_quickly_and_leaves_a_consistent_catalog(
@@ -150,3 +151,18 @@ def test_drop_on_the_input_box_reaches_the_window(qtbot, open_window, make_engin
     qtbot.waitUntil(lambda: window._ingest is None, timeout=30_000)
     assert "missing.pdf: no such file or folder" in window.statusBar().currentMessage()
     assert window.chat.input.toPlainText() == ""
+
+
+def test_keys_and_empty_knowledge_base(qtbot, open_window, make_engine):
+    window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
+    box = window.chat.input
+    box.setFocus()
+    qtbot.keyClicks(box, "first line")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "second line")
+    assert box.toPlainText() == "first line\nsecond line"
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.toPlainText() == "" and window._answer is None  # nothing to ask yet
+    assert DROP_HINT in window.chat.transcript.toPlainText()
+    qtbot.keyClick(box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.chat.transcript.document().isEmpty()
