@@ -16,7 +16,8 @@ from pathlib import Path
 from . import suites
 
 SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
-          "retrieval": suites.bench_retrieval, "abstain": suites.bench_abstain}
+          "retrieval": suites.bench_retrieval, "abstain": suites.bench_abstain,
+          "langchain": suites.bench_langchain}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -156,3 +156,47 @@ def bench_abstain():
     yield row(f"answerable questions answered (dense>={s.abstain_min_dense}, coverage>={s.abstain_min_coverage})",
               f"{answered:.2f}")
     yield row("off-topic questions refused", f"{refused:.2f}")
+
+
+LC_PACKAGES = ["langchain-community", "langchain-huggingface", "langchain-chroma", "langchain-text-splitters",
+               "sentence-transformers", "chromadb", "pypdf", "cryptography"]
+
+
+def langchain_python() -> Path:
+    """A separate venv for the LangChain baseline (CPU torch from the same wheel as ours)."""
+    venv = RESULTS / "venv-langchain"
+    python = venv / "bin" / "python"
+    stamp = venv / ".ready"
+    if not stamp.exists():
+        uv = BIN / "uv"
+        subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        wheels = sorted(Path("/opt/wheels").glob("torch-*+cpu-cp3*.whl")) if Path("/opt/wheels").exists() else []
+        if wheels:
+            subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), str(wheels[-1])], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), *LC_PACKAGES], check=True)
+        stamp.touch()
+    return python
+
+
+def run_langchain(pdfs: list[Path], qa: Path | None) -> dict:
+    from models.bundled import embedder_dir
+
+    args = {"pdfs": [str(p) for p in pdfs], "qa": str(qa) if qa else None, "model_dir": str(embedder_dir())}
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    proc = subprocess.run([str(langchain_python()), str(ROOT / "bench" / "langchain_baseline.py"), json.dumps(args)],
+                          capture_output=True, text=True, env=env, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_langchain():
+    """The canonical LangChain pipeline on the same corpus and questions (hit@k and ingest speed)."""
+    files = corpus()
+    res = run_langchain(list(files.values()), QA_FILE)
+    (RESULTS / "langchain.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
+    o = res["eval"]["overall"]
+    yield row(f"langchain: hit@1 / hit@5 / MRR (all, n={o['n']})", f"{o['hit@1']:.2f}/{o['hit@5']:.2f}/{o['mrr']:.2f}")
+    for lang, r in res["eval"]["by_lang"].items():
+        yield row(f"langchain: hit@5 lang={lang} (n={r['n']})", f"{r['hit@5']:.2f}")
+    yield row(f"langchain: ingest {res['pages']} pages -> {res['chunks']} chunks (s)", res["ingest_s"])
