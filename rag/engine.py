@@ -501,7 +501,7 @@ class Engine:
         ttft = (first - t0) if first else 0.0
         tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
         stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancel.is_set())
-        yield AnswerDone("".join(pieces).strip(), prompt.sources, stats)
+        yield AnswerDone("".join(pieces).strip().removesuffix("»").strip(), prompt.sources, stats)
 
 
 def _join_overlapping(a: str, b: str, longest: int = 600) -> str:

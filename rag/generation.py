@@ -175,7 +175,7 @@ class LlamaGenerator:
                 pick = lambda part: part["choices"][0]["delta"].get("content") or ""  # noqa: E731
             else:
                 stream = llm.create_completion(prompt.completion, max_tokens=max_tokens, temperature=temperature,
-                                               stop=STOP_STRINGS, stream=True)
+                                               stop=STOP_STRINGS, repeat_penalty=1.15, stream=True)
                 pick = lambda part: part["choices"][0]["text"]  # noqa: E731
             try:
                 for part in stream:

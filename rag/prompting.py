@@ -28,7 +28,7 @@ INSTRUCTIONS_ZH = (
     "请用中文回答。"
 )
 # Completion-style prompts (base models without a chat template) end at these.
-STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "<end_of_turn>", "<eos>", "\n\n\n", "\n>>>", "\n<<<"]
+STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "\nSource [", "<end_of_turn>", "<eos>", "\n\n\n"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,10 @@ def answer_language(question: str, setting: str = "auto") -> str:
 
 
 def _source_block(n: int, src: Source, text: str) -> str:
+    # Guillemets quote the document text; a fence of its own lines (<<< >>>) made small base
+    # models repeat the fence instead of answering.
     pages = f"page {src.page}" if src.page == src.page_end else f"pages {src.page}-{src.page_end}"
-    return f"[{n}] {src.file}, {pages}\n<<<\n{text}\n>>>"
+    return f"Source [{n}] — {src.file}, {pages}\n«{text}»"
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；])\s*")

@@ -44,7 +44,7 @@ def test_ask_streams_events_in_order(make_engine, tmp_path):
     assert isinstance(done, AnswerDone) and done.answer == "The port is 8443 [1]."
     assert done.stats.tokens == 5 and done.stats.tokens_per_s > 0 and done.stats.model == "scripted"
     assert done.sources[0].page == 2
-    assert "[1] r.pdf, page 2" in gen.prompts[0].completion
+    assert "Source [1] — r.pdf, page 2" in gen.prompts[0].completion
 
 
 def test_cancel_stops_within_one_token(make_engine, tmp_path):
