@@ -11,6 +11,7 @@ one chroma collection each, with their files tracked in the SQLite catalog.
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -339,59 +340,81 @@ class Engine:
         return FileIndexed(path, pages, chunks, time.perf_counter() - t0)
 
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
+        """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
+        this thread embeds and stores batches, so parsing hides behind embedding and memory
+        stays bounded (pages are streamed, at most a few batches wait)."""
         emb = self.embedder
+        emb.load()
         max_tokens = min(self.settings.chunk_tokens, emb.max_tokens)
         chunker = Chunker(emb.counter, max_tokens, min(self.settings.chunk_overlap, max_tokens // 3))
-        progress = {"page": 0}
+        batches: queue.Queue = queue.Queue(maxsize=4)
+        stop = threading.Event()
 
-        def pages():
-            for page in doc.pages():
-                progress["page"] = page.number
-                if cancel.is_set():
-                    return
-                yield page
+        def read() -> None:
+            batch: list = []
+            page_no = 0
 
-        written = 0
-        batch = []
+            def pages():
+                nonlocal page_no
+                for page in doc.pages():
+                    page_no = page.number
+                    if cancel.is_set() or stop.is_set():
+                        return
+                    yield page
+
+            try:
+                for chunk in chunker.chunk(pages()):
+                    batch.append(chunk)
+                    if len(batch) >= EMBED_BATCH:
+                        _put(batches, (page_no, batch), stop)
+                        batch = []
+                if batch:
+                    _put(batches, (page_no, batch), stop)
+                _put(batches, _END, stop)
+            except BaseException as exc:  # handed to the consuming thread
+                _put(batches, exc, stop)
+
+        reader = threading.Thread(target=read, name="ingest-reader", daemon=True)
+        reader.start()
         path = Path(rec.path)
-
-        def flush():
-            nonlocal written
-            # The section title (PDF outline / Markdown heading) gives a chunk its topic.
-            indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
-            vectors = emb.embed_documents(indexed)
-            ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-            self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
-            self.store.add(
-                kb.collection,
-                ids,
-                vectors,
-                [c.text for c in batch],
-                [
-                    {
-                        "file": path.name, "path": rec.path, "file_id": rec.id, "sha": sha,
-                        "page": c.page, "page_end": c.page_end, "char_start": c.char_start,
-                        "char_end": c.char_end, "chunk": c.index, "tokens": c.tokens, "section": c.section,
-                    }
-                    for c in batch
-                ],
-            )
-            written += len(batch)
-            batch.clear()
-
-        for chunk in chunker.chunk(pages()):
-            batch.append(chunk)
-            if len(batch) >= EMBED_BATCH:
-                yield FileProgress(path, "embedding", progress["page"], doc.page_count)
-                flush()
-                yield FileProgress(path, "reading", progress["page"], doc.page_count)
-            if cancel.is_set():
-                break
-        if batch and not cancel.is_set():
-            yield FileProgress(path, "embedding", progress["page"], doc.page_count)
-            flush()
+        written = 0
+        try:
+            while True:
+                item = batches.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                page_no, batch = item
+                yield FileProgress(path, "embedding", page_no, doc.page_count)
+                self._store_batch(kb, rec, sha, batch)
+                written += len(batch)
+                if cancel.is_set():
+                    break
+        finally:
+            stop.set()
+            reader.join()
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
         return doc.page_count, written
+
+    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list) -> None:
+        # The section title (PDF outline / Markdown heading) gives a chunk its topic.
+        indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
+        vectors = self.embedder.embed_documents(indexed)
+        ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
+        self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
+        name = Path(rec.path).name
+        self.store.add(
+            kb.collection, ids, vectors, [c.text for c in batch],
+            [
+                {
+                    "file": name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": c.page,
+                    "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end,
+                    "chunk": c.index, "tokens": c.tokens, "section": c.section,
+                }
+                for c in batch
+            ],
+        )
 
     # ---- retrieval and answers ---------------------------------------------------------
 
@@ -510,6 +533,19 @@ def _join_overlapping(a: str, b: str, longest: int = 600) -> str:
         if a.endswith(b[:size]):
             return a + b[size:]
     return f"{a} {b}"
+
+
+_END = object()
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> None:
+    """Put unless the consumer has gone away (stop set), so the reader never blocks forever."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 class _Cancelled(Exception):
