@@ -94,6 +94,12 @@ class Engine:
     # ---- lazily built parts ------------------------------------------------------------
 
     @cached_property
+    def writer(self):
+        from .locking import WriterLock
+
+        return WriterLock(self.home / "write.lock")
+
+    @cached_property
     def catalog(self) -> Catalog:
         return Catalog(self.home / "catalog.sqlite3")
 
@@ -212,18 +218,20 @@ class Engine:
         return self.catalog.rename_kb(old, new)
 
     def delete_kb(self, name: str) -> None:
-        kb = self.catalog.delete_kb(name)
-        self.store.drop(kb.collection)
-        self.lexical.drop(kb.id)
+        with self.writer:
+            kb = self.catalog.delete_kb(name)
+            self.store.drop(kb.collection)
+            self.lexical.drop(kb.id)
 
     def list_files(self, kb: str | None = None) -> list[FileRecord]:
         return self.catalog.files(self._kb(kb))
 
     def remove(self, file: str, kb: str | None = None) -> FileRecord:
-        kbrec = self._kb(kb)
-        rec = self._match_file(kbrec, file)
-        self._delete_chunks(kbrec, rec.id)
-        self.catalog.remove_file(rec.id)
+        with self.writer:
+            kbrec = self._kb(kb)
+            rec = self._match_file(kbrec, file)
+            self._delete_chunks(kbrec, rec.id)
+            self.catalog.remove_file(rec.id)
         return rec
 
     def _match_file(self, kb: KnowledgeBase, file: str) -> FileRecord:
@@ -257,6 +265,10 @@ class Engine:
         cancel = cancel or threading.Event()
         started = time.perf_counter()
         files, problems = discover([Path(p) for p in paths])
+        with self.writer:
+            yield from self._ingest(files, problems, kb, cancel, started)
+
+    def _ingest(self, files, problems, kb, cancel, started):
         total = len(files) + len(problems)
         indexed = skipped = failed = chunks_total = 0
         kbrec = self._kb(kb, create=True)

@@ -1,0 +1,79 @@
+"""Two real processes on one RAG_HOME: one writer at a time, with a message naming the holder."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pdfs import make_sample_pdf
+from rag.errors import KnowledgeBaseError
+from rag.locking import WriterLock
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from rag.locking import WriterLock
+with WriterLock(Path(sys.argv[1]) / "write.lock"):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_second_writer_is_refused_with_the_holders_pid(rag_home, tmp_path):
+    pdf = make_sample_pdf(tmp_path / "a.pdf")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        env = dict(os.environ, RAG_HOME=str(rag_home))
+        proc = subprocess.run([str(Path(sys.executable).parent / "rag-cli"), "ingest", str(pdf)],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 1
+        assert f"being updated by another RAG Desk process (pid {holder.pid})" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    # a killed holder leaves no lock behind
+    with WriterLock(rag_home / "write.lock"):
+        pass
+
+
+def test_threads_of_one_process_take_turns(rag_home):
+    lock = WriterLock(rag_home / "write.lock")
+    import threading
+
+    errors = []
+    with lock:
+        with lock:  # re-entrant in the same thread
+            pass
+        t = threading.Thread(target=lambda: _try(lock, errors))
+        t.start()
+        t.join()
+    assert errors and "indexing is running" in errors[0]
+    with lock:
+        pass
+
+
+def _try(lock, errors):
+    try:
+        with lock:
+            pass
+    except KnowledgeBaseError as err:
+        errors.append(str(err))
+
+
+def test_readers_work_while_a_writer_holds_the_lock(make_engine, rag_home, tmp_path):
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert engine.search("admin console port").sources[0].page == 2
+        assert [f.name for f in engine.list_files()] == ["a.pdf"]
+        with pytest.raises(KnowledgeBaseError, match="another RAG Desk process"):
+            engine.remove("a.pdf")
+    finally:
+        holder.kill()
+        holder.wait()
