@@ -79,7 +79,9 @@ def bench_ingest():
 
     engine = Engine()
     kb = engine.catalog.get_kb("default")
-    texts = [c.text for c in engine.store.get(kb.collection)]
+    # the exact text ingestion embedded: section title + passage
+    texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
+             for c in engine.store.get(kb.collection)]
     engine.embedder.embed_documents(texts[:8])  # warm
     t0 = time.perf_counter()
     engine.embedder.embed_documents(texts)
