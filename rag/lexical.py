@@ -121,6 +121,27 @@ class LexicalIndex:
             else:
                 self._db.execute(f"DELETE FROM {self._table(kb_id)} WHERE file_id = ? AND sha = ?", (file_id, sha))
 
+    def committed_ids(self, kb_id: int) -> set[str]:
+        """Chunk ids of rows that belong to a file's committed version."""
+        self.ensure(kb_id)
+        t = self._table(kb_id)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {t}.chunk_id FROM {t} JOIN files f ON f.id = CAST({t}.file_id AS INTEGER)"
+                f" AND f.sha256 = {t}.sha"
+            ).fetchall()
+            total = self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        ids = {r[0] for r in rows}
+        if total != len(ids):  # rows of no committed version count as extra
+            ids.add(f"<{total - len(ids)} uncommitted rows>")
+        return ids
+
+    def rebuild(self, kb_id: int, rows: list[tuple[str, int, str, str]]) -> None:
+        self.drop(kb_id)
+        for i in range(0, len(rows), 500):
+            self.add(kb_id, rows[i : i + 500])
+        self.ensure(kb_id)
+
     def drop(self, kb_id: int) -> None:
         with self._lock:
             self._db.execute(f"DROP TABLE IF EXISTS {self._table(kb_id)}")

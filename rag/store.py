@@ -33,6 +33,8 @@ class VectorStore(Protocol):
     def get(self, collection: str, where: dict | None = None, ids: Sequence[str] | None = None,
             limit: int | None = None) -> list[StoredChunk]: ...
 
+    def delete_ids(self, collection: str, ids: Sequence[str]) -> None: ...
+
     def count(self, collection: str) -> int: ...
 
     def drop(self, collection: str) -> None: ...
@@ -91,6 +93,10 @@ class ChromaStore:
             include=["documents", "metadatas"],
         )
         return [StoredChunk(i, d, m, 0.0) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])]
+
+    def delete_ids(self, collection, ids) -> None:
+        if ids:
+            self._col(collection).delete(ids=list(ids))
 
     def count(self, collection) -> int:
         return self._col(collection).count()

@@ -8,7 +8,7 @@ import click
 
 from .chats import chats
 from .common import run_guarded
-from .docs import ingest, list_files, remove
+from .docs import doctor, ingest, list_files, remove
 from .kb import kb
 from .query import ask, evaluate, search
 
@@ -23,7 +23,14 @@ def cli() -> None:
     """
 
 
-for command in (ingest, ask, search, evaluate, list_files, remove, kb, chats):
+@cli.result_callback()
+def _exit_code(rv, **_):
+    """Commands return their exit status; make it the process's (also under CliRunner)."""
+    if rv:
+        raise click.exceptions.Exit(int(rv))
+
+
+for command in (ingest, ask, search, evaluate, list_files, remove, kb, chats, doctor):
     cli.add_command(command)
 
 

@@ -83,3 +83,26 @@ def remove(file: str, kb_name: str | None) -> int:
         engine.close()
     click.echo(f"removed {rec.name} ({rec.chunks} chunks)", err=True)
     return 0
+
+
+@click.command()
+@kb_option
+@click.option("--repair", is_flag=True, help="Fix what can be fixed (delete orphans, rebuild the lexical index).")
+def doctor(kb_name: str | None, repair: bool) -> int:
+    """Check the knowledge bases for orphaned chunks, missing source files, model mismatches
+    and a lexical index out of sync with the vector store."""
+    from rag.doctor import check
+
+    engine = make_engine()
+    try:
+        names = [kb_name] if kb_name else [k.name for k in engine.list_kbs()]
+        with engine.writer:
+            findings = [f for name in names for f in check(engine, name, repair)]
+    finally:
+        engine.close()
+    for f in findings:
+        click.echo(f"[{f.kb}] {f.kind}: {f.message}{' (repaired)' if f.repaired else ''}")
+    open_issues = [f for f in findings if not f.repaired and f.kind != "missing-source"]
+    click.echo(f"checked {len(names)} knowledge base(s): {len(findings)} finding(s), "
+               f"{len(open_issues)} needing action", err=True)
+    return 1 if open_issues else 0

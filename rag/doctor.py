@@ -1,0 +1,68 @@
+"""Store integrity: find (and optionally repair) what can drift between the catalog, the
+vector store and the lexical index. Used by `rag-cli doctor`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    kb: str
+    kind: str  # orphans | missing-source | model-mismatch | lexical-sync | count-mismatch
+    message: str
+    repaired: bool = False
+
+
+def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
+    from . import catalog as cat
+
+    kb = engine.catalog.get_kb(kb_name)
+    engine._recover(kb)
+    findings: list[Finding] = []
+    files = {f.id: f for f in engine.catalog.files(kb)}
+    committed = {fid: f.sha256 for fid, f in files.items() if f.state == cat.INDEXED}
+
+    if kb.embed_model and kb.embed_model != engine.embedder.name:
+        findings.append(Finding(kb.name, "model-mismatch",
+                                f"built with embedding model '{kb.embed_model}', settings say '{engine.embedder.name}': "
+                                "switch embedding_model back or re-index into a new knowledge base"))
+
+    stored = engine.store.get(kb.collection)
+    orphans = [c.id for c in stored
+               if committed.get(int(c.metadata.get("file_id", -1))) != c.metadata.get("sha")]
+    if orphans:
+        if repair:
+            for i in range(0, len(orphans), 500):
+                engine.store.delete_ids(kb.collection, orphans[i:i + 500])
+        findings.append(Finding(kb.name, "orphans", f"{len(orphans)} chunks belong to no committed file version",
+                                repaired=repair))
+
+    live = {c.id: c for c in stored if c.id not in set(orphans)}
+    per_file: dict[int, int] = {}
+    for c in live.values():
+        per_file[int(c.metadata["file_id"])] = per_file.get(int(c.metadata["file_id"]), 0) + 1
+    for fid, f in files.items():
+        if f.state == cat.INDEXED and per_file.get(fid, 0) != f.chunks:
+            findings.append(Finding(kb.name, "count-mismatch",
+                                    f"{f.name}: catalog says {f.chunks} chunks, the store holds {per_file.get(fid, 0)}; "
+                                    "ingest the file again (remove it first) to rebuild it"))
+        if f.state == cat.INDEXED and not Path(f.path).exists():
+            findings.append(Finding(kb.name, "missing-source",
+                                    f"{f.name}: the source file {f.path} is gone; its stored text still answers "
+                                    "questions, but citations cannot open the page"))
+
+    lexical_ids = engine.lexical.committed_ids(kb.id)
+    if lexical_ids != set(live):
+        missing, extra = set(live) - lexical_ids, lexical_ids - set(live)
+        if repair:
+            engine.lexical.rebuild(kb.id, [
+                (c.id, int(c.metadata["file_id"]), c.metadata["sha"],
+                 f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text)
+                for c in live.values()
+            ])
+        findings.append(Finding(kb.name, "lexical-sync",
+                                f"lexical index out of sync ({len(missing)} missing, {len(extra)} extra rows)",
+                                repaired=repair))
+    return findings
