@@ -180,6 +180,8 @@ class Engine:
     def close(self) -> None:
         if self._generator is not None and hasattr(self._generator, "close"):
             self._generator.close()
+        if "parser" in self.__dict__:
+            self.__dict__.pop("parser").close()
         for name in ("catalog", "chats"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
@@ -246,6 +248,20 @@ class Engine:
         return matches[0]
 
     # ---- ingestion ---------------------------------------------------------------------
+
+    @cached_property
+    def parser(self):
+        from .parse_worker import ParserProcess
+
+        return ParserProcess(self.settings.parse_timeout_s, self.settings.parse_memory_mb)
+
+    def _open(self, path: Path):
+        if self.settings.parse_in_subprocess:
+            from .loaders import check_readable
+
+            check_readable(path)  # cheap checks stay here: clear errors without a round trip
+            return self.parser.open(path, self.settings.pdf_backend)
+        return open_document(path, self.settings.pdf_backend)
 
     def _check_model(self, kb: KnowledgeBase) -> KnowledgeBase:
         emb = self.embedder
@@ -317,7 +333,7 @@ class Engine:
             self.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
             return FileSkipped(path, "unchanged")
         try:
-            doc = open_document(path, self.settings.pdf_backend)
+            doc = self._open(path)
         except DocumentError as err:
             self.catalog.record_failure(kb, key, path.name, err.reason)
             return FileFailed(path, err.reason)

@@ -57,6 +57,9 @@ class Settings:
     seed: int = 0
     # documents
     pdf_backend: str = "pdfium"  # pdfium | pypdf
+    parse_in_subprocess: bool = True  # read files in a child process with the limits below
+    parse_timeout_s: float = 60.0  # longest the reader may go without producing the next page
+    parse_memory_mb: int = 4096  # address-space limit of the reader process
     # app
     default_kb: str = "default"
     theme: str = "system"  # system | light | dark
@@ -99,6 +102,8 @@ class Settings:
             raise bad("threads", "must be 0 (auto) or a positive number")
         if self.embedding_batch_size < 1:
             raise bad("embedding_batch_size", "must be positive")
+        if self.parse_timeout_s <= 0 or self.parse_memory_mb < 0:
+            raise bad("parse_timeout_s", "and parse_memory_mb must be positive")
         if self.pdf_backend not in ("pdfium", "pypdf"):
             raise bad("pdf_backend", f"must be 'pdfium' or 'pypdf' (got {self.pdf_backend!r})")
         if self.embedding_backend not in ("auto", "onnx", "torch"):
