@@ -513,6 +513,9 @@ class Engine:
 
         cancel = cancel or threading.Event()
         t0 = time.perf_counter()
+        preload = getattr(self.generator, "preload", None)
+        if preload:
+            preload()  # the model loads on its own thread while retrieval runs
         query = standalone_query(question, history, self.settings.followup_rewrite,
                                  self.generator if self.settings.followup_rewrite == "llm" else None)
         found = self.search(query, kb, k, files, mode)

@@ -151,6 +151,12 @@ class LlamaGenerator:
     def load(self) -> None:
         self.call(lambda llm: None)
 
+    def preload(self) -> None:
+        """Start loading on the owning thread without waiting (overlaps with retrieval).
+        A load error surfaces on the next real call, which tries again."""
+        self._ensure_thread()
+        self._jobs.put((lambda llm: None, lambda result, exc: None))
+
     def close(self) -> None:
         if self._thread is not None:
             self._jobs.put(None)
