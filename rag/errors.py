@@ -49,9 +49,11 @@ class DocumentError(RagError):
     reason_template = "cannot be read"
 
     def __init__(self, path: str | Path, reason: str | None = None):
+        from .paths import display
+
         self.path = Path(path)
         self.reason = reason or self.reason_template
-        super().__init__(f"{self.path.name}: {self.reason}")
+        super().__init__(f"{display(self.path.name)}: {self.reason}")
 
 
 class FileMissingError(DocumentError):

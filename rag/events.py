@@ -5,19 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .paths import display
+
+
+class _Named:
+    @property
+    def name(self) -> str:
+        """The file name, printable even when the file system's bytes are not UTF-8."""
+        return display(self.path.name)
+
 
 # ---- ingestion ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class FileStarted:
+class FileStarted(_Named):
     path: Path
     index: int  # 1-based position in the batch
     total: int
 
 
 @dataclass(frozen=True)
-class FileProgress:
+class FileProgress(_Named):
     path: Path
     stage: str  # "reading" | "embedding" | "storing"
     done: int
@@ -25,7 +34,7 @@ class FileProgress:
 
 
 @dataclass(frozen=True)
-class FileIndexed:
+class FileIndexed(_Named):
     path: Path
     pages: int
     chunks: int
@@ -33,13 +42,13 @@ class FileIndexed:
 
 
 @dataclass(frozen=True)
-class FileSkipped:
+class FileSkipped(_Named):
     path: Path
     reason: str
 
 
 @dataclass(frozen=True)
-class FileFailed:
+class FileFailed(_Named):
     path: Path
     reason: str
 

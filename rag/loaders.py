@@ -25,6 +25,7 @@ from .errors import (
     UnreadableFileError,
     UnsupportedFileError,
 )
+from .paths import is_text
 from .textclean import clean_page
 
 PDF_SUFFIXES = {".pdf"}
@@ -337,6 +338,10 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[DocumentError]]:
         else:
             candidates = [path]
         for p in candidates:
+            if not is_text(p):
+                problems.append(UnsupportedFileError(
+                    p, "the file name is not valid UTF-8 text; rename the file and add it again"))
+                continue
             resolved = p.resolve()
             if resolved not in seen:
                 seen.add(resolved)

@@ -20,7 +20,7 @@ def ingest(paths: tuple[str, ...], kb_name: str | None) -> int:
     try:
         for ev in engine.ingest(list(paths), kb=kb_name):
             if isinstance(ev, FileStarted):
-                prefix = f"[{ev.index}/{ev.total}] {ev.path.name}"
+                prefix = f"[{ev.index}/{ev.total}] {ev.name}"
                 if tty:
                     click.echo(f"{prefix}: starting", err=True, nl=False)
             elif isinstance(ev, FileProgress) and tty:
