@@ -186,18 +186,18 @@ class MainWindow(QMainWindow):
             case FileStarted():
                 self._position = (ev.index, ev.total)
                 self._set_progress(0)
-                self.docs.status.setText(f"{ev.path.name} ({ev.index}/{ev.total})")
+                self.docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
             case FileProgress():
                 self._set_progress(ev.done / ev.total if ev.total else 0)
                 pages = f", page {ev.done}/{ev.total}" if ev.total else ""
-                self.docs.status.setText(f"{ev.path.name} ({self._position[0]}/{self._position[1]}): "
+                self.docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): "
                                          f"{ev.stage}{pages}")
                 self.refresh()
             case FileIndexed() | FileSkipped():
                 self._set_progress(1)
                 self.refresh()
             case FileFailed():
-                self._failures.append(f"{ev.path.name}: {ev.reason}")
+                self._failures.append(f"{ev.name}: {ev.reason}")
                 self.show_error("; ".join(self._failures))
                 self.refresh()
             case IngestDone():
