@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS files (
     updated REAL NOT NULL,
     UNIQUE (kb_id, path)
 );
+CREATE TABLE IF NOT EXISTS watches (
+    kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
+    folder TEXT NOT NULL,
+    added REAL NOT NULL,
+    PRIMARY KEY (kb_id, folder)
+);
 """
 
 KB_NAME = re.compile(r"^[\w][\w .\-]{0,62}$", re.UNICODE)
@@ -178,8 +184,17 @@ class Catalog:
         kb = self.get_kb(name)
         with self._tx() as db:
             db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM watches WHERE kb_id = ?", (kb.id,))
             db.execute("DELETE FROM kbs WHERE id = ?", (kb.id,))
         return kb
+
+    def reset_kb(self, kb: KnowledgeBase) -> KnowledgeBase:
+        """Forget a knowledge base's files and model (its chunks must be dropped by the caller)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
+            db.execute("UPDATE kbs SET embed_model = NULL, embed_dim = NULL, chunk_tokens = NULL,"
+                       " chunk_overlap = NULL WHERE id = ?", (kb.id,))
+        return self.get_kb(kb.name)
 
     def set_kb_model(self, kb: KnowledgeBase, model: str, dim: int, chunk_tokens: int, overlap: int) -> KnowledgeBase:
         with self._tx() as db:
@@ -271,6 +286,23 @@ class Catalog:
     def remove_file(self, file_id: int) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    # ---- watched folders --------------------------------------------------------------
+
+    def watches(self, kb: KnowledgeBase) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT folder FROM watches WHERE kb_id = ? ORDER BY folder", (kb.id,)).fetchall()
+        return [r["folder"] for r in rows]
+
+    def add_watch(self, kb: KnowledgeBase, folder: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO watches (kb_id, folder, added) VALUES (?, ?, ?)",
+                             (kb.id, folder, time.time()))
+            return cur.rowcount > 0
+
+    def remove_watch(self, kb: KnowledgeBase, folder: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM watches WHERE kb_id = ? AND folder = ?", (kb.id, folder)).rowcount > 0
 
     def unfinished(self, kb: KnowledgeBase) -> list[FileRecord]:
         with self._lock:

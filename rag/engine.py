@@ -31,6 +31,7 @@ from .events import (
     FileFailed,
     FileIndexed,
     FileProgress,
+    FileRemoved,
     FileSkipped,
     FileStarted,
     IngestDone,
@@ -177,6 +178,26 @@ class Engine:
         self.store.delete(kb.collection, where)
         self.lexical.delete(kb.id, file_id, sha)
 
+    LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed")
+    EMBEDDER_FIELDS = ("embedding_model", "embedding_device", "embedding_batch_size", "embedding_backend")
+    PARSER_FIELDS = ("parse_timeout_s", "parse_memory_mb")
+
+    def update_settings(self, settings: Settings) -> set[str]:
+        """Use new settings from now on; models whose settings changed reload on next use."""
+        old, self.settings = self.settings, settings
+        changed = {f for f in Settings.__dataclass_fields__ if getattr(old, f) != getattr(settings, f)}
+        if changed & set(self.LLM_FIELDS) and self._generator is not None:
+            if hasattr(self._generator, "close"):
+                self._generator.close()
+            self._generator = None
+        if changed & set(self.EMBEDDER_FIELDS):
+            self._embedder = None
+        if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
+            self.__dict__.pop("parser").close()
+        if "reranker" in changed or "rerank_candidates" in changed:
+            self.__dict__.pop("reranker", None)
+        return changed
+
     def close(self) -> None:
         if self._generator is not None and hasattr(self._generator, "close"):
             self._generator.close()
@@ -284,7 +305,109 @@ class Engine:
         with self.writer:
             yield from self._ingest(files, problems, kb, cancel, started)
 
-    def _ingest(self, files, problems, kb, cancel, started):
+    # ---- re-indexing and watched folders -----------------------------------------------
+
+    def reindex(self, files: Sequence[str], kb: str | None = None,
+                cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Index the given files of `kb` again from their sources (after a parser or OCR change).
+
+        A file whose source is gone keeps its stored text: it is reported, not dropped."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.writer:
+            kbrec = self._kb(kb)
+            paths, problems = [], []
+            for name in files:
+                rec = self._match_file(kbrec, name)
+                if not Path(rec.path).is_file():
+                    problems.append(DocumentError(Path(rec.path), "the source file is no longer there; its stored "
+                                                                  "text is kept (add the file again to re-index it)"))
+                    continue
+                self._delete_chunks(kbrec, rec.id)
+                self.catalog.remove_file(rec.id)
+                paths.append(Path(rec.path))
+            yield from self._ingest(paths, problems, kbrec.name, cancel, started)
+
+    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Rebuild a knowledge base with the current embedding model and chunk settings.
+
+        Files whose sources are gone cannot be rebuilt and are dropped; `missing_sources`
+        lists them first so a caller can ask before going ahead."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.writer:
+            kbrec = self._kb(kb)
+            paths = [Path(f.path) for f in self.catalog.files(kbrec) if Path(f.path).is_file()]
+            self.store.drop(kbrec.collection)
+            self.lexical.drop(kbrec.id)
+            kbrec = self.catalog.reset_kb(kbrec)
+            yield from self._ingest(paths, [], kbrec.name, cancel, started)
+
+    def missing_sources(self, kb: str | None = None) -> list[FileRecord]:
+        return [f for f in self.catalog.files(self._kb(kb)) if not Path(f.path).is_file()]
+
+    def needs_reindex(self, kb: str | None = None) -> list[str]:
+        """Settings that differ from what the knowledge base was built with."""
+        kbrec = self._kb(kb)
+        if kbrec.embed_model is None:
+            return []
+        s, out = self.settings, []
+        from .embedding import resolve_embedder
+
+        try:
+            name = self._embedder.name if self._embedder is not None else resolve_embedder(s.embedding_model)[0]
+        except RagError:
+            name = s.embedding_model
+        if kbrec.embed_model != name:
+            out.append("embedding_model")
+        if kbrec.chunk_tokens not in (None, s.chunk_tokens):
+            out.append("chunk_tokens")
+        if kbrec.chunk_overlap not in (None, s.chunk_overlap):
+            out.append("chunk_overlap")
+        return out
+
+    def watched_folders(self, kb: str | None = None) -> list[str]:
+        return self.catalog.watches(self._kb(kb))
+
+    def watch(self, folder: str | Path, kb: str | None = None) -> str:
+        path = Path(folder).expanduser()
+        if not path.is_dir():
+            raise RagError(f"{folder}: not a folder; give a folder to follow")
+        resolved = str(path.resolve())
+        self.catalog.add_watch(self._kb(kb, create=True), resolved)
+        return resolved
+
+    def unwatch(self, folder: str | Path, kb: str | None = None) -> None:
+        kbrec = self._kb(kb)
+        resolved = str(Path(folder).expanduser().resolve())
+        if not (self.catalog.remove_watch(kbrec, resolved) or self.catalog.remove_watch(kbrec, str(folder))):
+            raise RagError(f"{folder}: knowledge base '{kbrec.name}' does not follow this folder")
+
+    def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Bring a knowledge base in line with its watched folders: index new and changed
+        files, drop files that were deleted from a watched folder."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.writer:
+            kbrec = self._kb(kb)
+            folders = self.catalog.watches(kbrec)
+            removed = []
+            for rec in self.catalog.files(kbrec):
+                inside = any(Path(rec.path).is_relative_to(f) for f in folders)
+                if inside and not Path(rec.path).exists() and all(Path(f).is_dir() for f in folders
+                                                                    if Path(rec.path).is_relative_to(f)):
+                    self._delete_chunks(kbrec, rec.id)
+                    self.catalog.remove_file(rec.id)
+                    removed.append(FileRemoved(Path(rec.path)))
+            yield from removed
+            present = [f for f in folders if Path(f).is_dir()]
+            problems = [DocumentError(Path(f), "the watched folder is missing (unplugged drive?); its files are "
+                                               "kept until it is back") for f in folders if not Path(f).is_dir()]
+            files, found_problems = discover([Path(f) for f in present])
+            problems += [p for p in found_problems if Path(p.path).is_file()]  # an empty folder is fine
+            yield from self._ingest(files, problems, kbrec.name, cancel, started, len(removed))
+
+    def _ingest(self, files, problems, kb, cancel, started, removed=0):
         total = len(files) + len(problems)
         indexed = skipped = failed = chunks_total = 0
         kbrec = self._kb(kb, create=True)
@@ -311,7 +434,8 @@ class Engine:
                 else:
                     failed += 1
                 yield outcome
-        yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set())
+        yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set(),
+                         removed)
 
     def _ingest_file(self, kb: KnowledgeBase, path: Path, cancel: threading.Event):
         t0 = time.perf_counter()

@@ -54,6 +54,13 @@ class FileFailed(_Named):
 
 
 @dataclass(frozen=True)
+class FileRemoved(_Named):
+    """A watched folder's file is gone from disk, so it left the knowledge base."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class IngestDone:
     indexed: int
     skipped: int
@@ -61,9 +68,10 @@ class IngestDone:
     chunks: int
     seconds: float
     cancelled: bool = False
+    removed: int = 0
 
 
-IngestEvent = FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | IngestDone
+IngestEvent = FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | FileRemoved | IngestDone
 
 
 # ---- answering ---------------------------------------------------------------------------

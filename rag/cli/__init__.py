@@ -8,7 +8,7 @@ import click
 
 from .chats import chats
 from .common import run_guarded
-from .docs import doctor, ingest, list_files, remove
+from .docs import doctor, ingest, list_files, reindex, remove, sync, unwatch, watch
 from .kb import kb
 from .query import ask, evaluate, search
 
@@ -30,7 +30,8 @@ def _exit_code(rv, **_):
         raise click.exceptions.Exit(int(rv))
 
 
-for command in (ingest, ask, search, evaluate, list_files, remove, kb, chats, doctor):
+for command in (ingest, ask, search, evaluate, list_files, remove, reindex, watch, unwatch, sync, kb, chats,
+                doctor):
     cli.add_command(command)
 
 

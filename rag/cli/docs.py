@@ -7,40 +7,121 @@ import click
 from .common import emit_json, kb_option, make_engine
 
 
+def report(events) -> int:
+    """Print ingest events on stderr (a live line on a terminal); return how many files failed."""
+    from rag.events import FileFailed, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
+
+    tty = sys.stderr.isatty()
+    failed = 0
+    prefix = ""
+    for ev in events:
+        if isinstance(ev, FileStarted):
+            prefix = f"[{ev.index}/{ev.total}] {ev.name}"
+            if tty:
+                click.echo(f"{prefix}: starting", err=True, nl=False)
+        elif isinstance(ev, FileProgress) and tty:
+            total = f"/{ev.total}" if ev.total else ""
+            click.echo(f"\r\x1b[K{prefix}: {ev.stage} page {ev.done}{total}", err=True, nl=False)
+        elif isinstance(ev, FileRemoved):
+            click.echo(f"{ev.name}: removed (deleted from its watched folder)", err=True)
+        elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
+            if tty:
+                click.echo("\r\x1b[K", err=True, nl=False)
+            if isinstance(ev, FileIndexed):
+                msg = f"indexed {ev.chunks} chunks from {ev.pages} pages ({ev.seconds:.1f} s)"
+            elif isinstance(ev, FileSkipped):
+                msg = f"skipped ({ev.reason})"
+            else:
+                failed += 1
+                msg = f"FAILED: {ev.reason}"
+            click.echo(f"{prefix}: {msg}", err=True)
+        elif isinstance(ev, IngestDone):
+            removed = f", {ev.removed} removed" if ev.removed else ""
+            click.echo(
+                f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed{removed}; "
+                f"{ev.chunks} chunks in {ev.seconds:.1f} s", err=True)
+    return failed
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @kb_option
 def ingest(paths: tuple[str, ...], kb_name: str | None) -> int:
     """Index PDFs, .txt and .md files, or folders of them (recursively)."""
-    from rag.events import FileFailed, FileIndexed, FileProgress, FileSkipped, FileStarted, IngestDone
-
     engine = make_engine()
-    tty = sys.stderr.isatty()
-    failed = 0
     try:
-        for ev in engine.ingest(list(paths), kb=kb_name):
-            if isinstance(ev, FileStarted):
-                prefix = f"[{ev.index}/{ev.total}] {ev.name}"
-                if tty:
-                    click.echo(f"{prefix}: starting", err=True, nl=False)
-            elif isinstance(ev, FileProgress) and tty:
-                total = f"/{ev.total}" if ev.total else ""
-                click.echo(f"\r\x1b[K{prefix}: {ev.stage} page {ev.done}{total}", err=True, nl=False)
-            elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
-                if tty:
-                    click.echo("\r\x1b[K", err=True, nl=False)
-                if isinstance(ev, FileIndexed):
-                    msg = f"indexed {ev.chunks} chunks from {ev.pages} pages ({ev.seconds:.1f} s)"
-                elif isinstance(ev, FileSkipped):
-                    msg = f"skipped ({ev.reason})"
-                else:
-                    failed += 1
-                    msg = f"FAILED: {ev.reason}"
-                click.echo(f"{prefix}: {msg}", err=True)
-            elif isinstance(ev, IngestDone):
-                click.echo(
-                    f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed; "
-                    f"{ev.chunks} chunks in {ev.seconds:.1f} s", err=True)
+        failed = report(engine.ingest(list(paths), kb=kb_name))
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+@click.command()
+@click.argument("files", nargs=-1)
+@click.option("--all", "everything", is_flag=True,
+              help="Rebuild the whole knowledge base with the current embedding model and chunk settings.")
+@kb_option
+def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None) -> int:
+    """Index FILES (base names or paths) again from their sources, or rebuild with --all."""
+    if not files and not everything:
+        raise click.UsageError("name the files to re-index, or pass --all")
+    engine = make_engine()
+    try:
+        if everything:
+            for rec in engine.missing_sources(kb_name):
+                click.echo(f"{rec.name}: the source file is gone ({rec.path}); it is dropped by the rebuild",
+                           err=True)
+            failed = report(engine.reindex_kb(kb_name))
+        else:
+            failed = report(engine.reindex(list(files), kb_name))
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=str))
+@kb_option
+@click.option("--no-sync", is_flag=True, help="Only record the folder; index it later with `rag-cli sync`.")
+def watch(folder: str, kb_name: str | None, no_sync: bool) -> int:
+    """Make a knowledge base follow FOLDER: new, changed and deleted files are picked up by
+    `rag-cli sync` and, while it runs, by the desktop app."""
+    engine = make_engine()
+    try:
+        resolved = engine.watch(folder, kb_name)
+        click.echo(f"following {resolved}", err=True)
+        failed = 0 if no_sync else report(engine.sync(kb_name))
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=str))
+@kb_option
+def unwatch(folder: str, kb_name: str | None) -> int:
+    """Stop following FOLDER (its files stay indexed; remove them with `rag-cli remove`)."""
+    engine = make_engine()
+    try:
+        engine.unwatch(folder, kb_name)
+    finally:
+        engine.close()
+    click.echo(f"no longer following {folder}", err=True)
+    return 0
+
+
+@click.command()
+@kb_option
+@click.option("--list", "show", is_flag=True, help="Only list the watched folders.")
+def sync(kb_name: str | None, show: bool) -> int:
+    """Index new and changed files of the watched folders; drop the ones deleted from them."""
+    engine = make_engine()
+    try:
+        if show:
+            for folder in engine.watched_folders(kb_name):
+                click.echo(folder)
+            return 0
+        failed = report(engine.sync(kb_name))
     finally:
         engine.close()
     return 1 if failed else 0
