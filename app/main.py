@@ -29,11 +29,29 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.styleHints().setColorScheme(schemes[theme])
 
 
+def setup_logging(home) -> None:
+    """Warnings and errors (and the app's own notes) go to <data dir>/logs/rag-desk.log."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    try:
+        logs = home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(logs / "rag-desk.log", maxBytes=1 << 20, backupCount=2, encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("rag_desk")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv if argv is None else list(argv))
     app.setApplicationName("RAG Desk")
     app.setDesktopFileName("rag-desk")
     engine, problem = make_engine()
+    setup_logging(engine.home)
     apply_theme(app, engine.settings.theme)
     window = MainWindow(engine)
     if problem:

@@ -35,6 +35,8 @@ def _words_pattern(text: str, words: int) -> re.Pattern | None:
 def locate(page_text: str, passage: str, start: int = 0, end: int = 0) -> tuple[int, int] | None:
     """(start, end) of `passage` inside `page_text`, trusting the stored offsets when they fit."""
     squash = lambda s: re.sub(r"\W+", "", s).lower()  # noqa: E731
+    if 0 <= start < len(page_text) and end <= start:
+        end = len(page_text)  # the passage runs on to the next page
     if 0 <= start < end <= len(page_text):
         head = squash(passage)[:24]
         if head and squash(page_text[start:end]).startswith(head[: max(4, len(head) // 2)]):

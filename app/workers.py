@@ -42,21 +42,34 @@ class EngineWorker(QThread):
 
 
 class IngestWorker(EngineWorker):
-    def __init__(self, engine, paths: Sequence[str], kb: str, parent=None):
+    """Any engine job that yields ingest events: ingest (default), sync, reindex, reindex_kb."""
+
+    def __init__(self, engine, paths: Sequence[str], kb: str, job: str = "ingest", parent=None):
         super().__init__(engine, parent)
         self.paths = list(paths)
         self.kb = kb
+        self.job = job
 
     def events(self):
-        return self.engine.ingest(self.paths, self.kb, cancel=self.cancel)
+        if self.job == "ingest":
+            return self.engine.ingest(self.paths, self.kb, cancel=self.cancel)
+        if self.job == "reindex":
+            return self.engine.reindex(self.paths, self.kb, cancel=self.cancel)
+        if self.job == "sync":
+            return self.engine.sync(self.kb, cancel=self.cancel)
+        if self.job == "rebuild":
+            return self.engine.reindex_kb(self.kb, cancel=self.cancel)
+        raise ValueError(self.job)
 
 
 class AnswerWorker(EngineWorker):
-    def __init__(self, engine, question: str, kb: str, history: Sequence[tuple[str, str]] = (), parent=None):
+    def __init__(self, engine, question: str, kb: str, history: Sequence[tuple[str, str]] = (),
+                 files: Sequence[str] = (), parent=None):
         super().__init__(engine, parent)
         self.question = question
         self.kb = kb
         self.history = tuple(history)
+        self.files = tuple(files)
 
     def events(self):
-        return self.engine.ask(self.question, self.kb, self.history, cancel=self.cancel)
+        return self.engine.ask(self.question, self.kb, self.history, files=self.files, cancel=self.cancel)

@@ -117,6 +117,11 @@ class ChatHistory:
                 raise
         return self.message(cur.lastrowid)
 
+    def delete_message(self, message_id: int) -> None:
+        """Forget one message (the GUI's "regenerate" replaces the last answer)."""
+        with self._lock:
+            self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
     def message(self, message_id: int) -> Message:
         with self._lock:
             row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()

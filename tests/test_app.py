@@ -12,7 +12,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.widgets import DROP_HINT  # noqa: E402
+import re  # noqa: E402
+
+from app.widgets import drop_hint  # noqa: E402
 from app.window import MainWindow  # noqa: E402
 from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
 from rag.catalog import INDEXING  # noqa: E402
@@ -65,7 +67,7 @@ def ask(qtbot, window: MainWindow, question: str) -> None:
 def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, generator, tmp_path):
     window = open_window(make_engine(generator=generator, max_tokens=48))
     assert window.docs.stack.currentWidget() is window.docs.placeholder
-    assert window.docs.placeholder.text() == DROP_HINT
+    assert window.docs.placeholder.text() == drop_hint()
     assert window.model_state.text() == "Models load on first use"
 
     drop(window, make_sample_pdf(tmp_path / "manual.pdf"))
@@ -84,10 +86,34 @@ def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, gener
     assert any(line.startswith("[") and "manual.pdf p.2 (" in line for line in sources), sources
     transcript = window.chat.transcript.toPlainText()
     assert "What is the default port of the admin console?" in transcript
-    assert done.answer in transcript
+    words = lambda text: re.findall(r"\w+", text)  # noqa: E731  (Markdown rendering drops markup)
+    assert " ".join(words(done.answer)) in " ".join(words(transcript))
     assert window.model_state.text().startswith(f"{done.stats.tokens} tokens, ")
     assert window.history == [("What is the default port of the admin console?", done.answer)]
     assert window.statusBar().currentMessage() == ""
+
+    # the first source opens its page in the viewer with the passage highlighted
+    first = window.sources.list.item(0)
+    rect = window.sources.list.visualItemRect(first)
+    qtbot.mouseClick(window.sources.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    viewer = window.sources.viewer
+    top = window.sources.sources[0]
+    qtbot.waitUntil(lambda: viewer.page == top.page - 1, timeout=10_000)
+    assert viewer.path.endswith("manual.pdf") and viewer.view.pageNavigator().currentPage() == top.page - 1
+    assert viewer.view.highlights and viewer.passage_range is not None
+    highlighted = viewer.document.getAllText(viewer.page).text()[slice(*viewer.passage_range)]
+    assert " ".join(words(top.text)[:6]) in " ".join(words(highlighted))
+    assert not viewer.view.highlight_rect().isEmpty()
+    assert window.sources.passage.toPlainText() == top.text
+
+    # the conversation was saved and comes back in a new window over the same data
+    chat_id = window.chat_id
+    assert [c.id for c in window.engine.chats.chats()] == [chat_id]
+    window.close()
+    again = MainWindow(window.engine)
+    qtbot.addWidget(again)
+    assert again.chat_id == chat_id and again.chats.ids() == [chat_id]
+    assert "What is the default port of the admin console?" in again.chat.transcript.toPlainText()
 
 
 def test_bad_file_reason_is_shown_and_good_file_still_indexes(qtbot, open_window, make_engine, tmp_path):
@@ -165,6 +191,6 @@ def test_keys_and_empty_knowledge_base(qtbot, open_window, make_engine):
     assert box.toPlainText() == "first line\nsecond line"
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert box.toPlainText() == "" and window._answer is None  # nothing to ask yet
-    assert DROP_HINT in window.chat.transcript.toPlainText()
+    assert drop_hint() in window.chat.transcript.toPlainText()
     qtbot.keyClick(box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.chat.transcript.document().isEmpty()

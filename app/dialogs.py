@@ -1,0 +1,210 @@
+"""Settings, "where is my data" and document details dialogs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rag.errors import SettingsError
+from rag.settings import BUNDLED_EMBEDDER, BUNDLED_LLM, Settings
+
+REINDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap")
+EMBEDDER_CHOICES = (BUNDLED_EMBEDDER,)
+
+
+class SettingsDialog(QDialog):
+    """Edit the settings people change most. `result_settings()` is validated."""
+
+    def __init__(self, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.original = settings
+        s = settings
+        self.llm = QLineEdit(s.llm_model)
+        self.llm.setToolTip(self.tr("A .gguf file, or the bundled model"))
+        browse = QPushButton(self.tr("Choose GGUF…"))
+        browse.clicked.connect(self._choose_gguf)
+        bundled = QPushButton(self.tr("Bundled"))
+        bundled.setToolTip(self.tr("Use the small model that ships with RAG Desk"))
+        bundled.clicked.connect(lambda: self.llm.setText(BUNDLED_LLM))
+        llm_row = QHBoxLayout()
+        llm_row.addWidget(self.llm, 1)
+        llm_row.addWidget(browse)
+        llm_row.addWidget(bundled)
+        self.embedder = QComboBox()
+        self.embedder.setEditable(True)
+        self.embedder.addItems(list(dict.fromkeys((*EMBEDDER_CHOICES, s.embedding_model))))
+        self.embedder.setCurrentText(s.embedding_model)
+        self.embedder.setToolTip(self.tr("The bundled model, or a sentence-transformers model folder on disk"))
+        self.chunk_tokens = self._spin(32, 2048, s.chunk_tokens)
+        self.chunk_overlap = self._spin(0, 512, s.chunk_overlap)
+        self.top_k = self._spin(1, 50, s.top_k)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(s.temperature)
+        self.max_tokens = self._spin(16, 8192, s.max_tokens)
+        self.context_size = self._spin(512, 131072, s.context_size)
+        self.context_size.setSingleStep(512)
+        self.gpu_layers = QComboBox()
+        self.gpu_layers.setEditable(True)
+        self.gpu_layers.addItems(["auto", "0", "all"])
+        self.gpu_layers.setCurrentText(s.gpu_layers)
+        self.gpu_layers.setToolTip(self.tr("Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)"))
+        self.threads = self._spin(0, 256, s.threads)
+        self.threads.setSpecialValueText(self.tr("automatic"))
+        self.theme = QComboBox()
+        for value, label in (("system", self.tr("System")), ("light", self.tr("Light")), ("dark", self.tr("Dark"))):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        self.language = QComboBox()
+        for value, label in (("auto", self.tr("System language")), ("en", "English"), ("zh_CN", "简体中文")):
+            self.language.addItem(label, value)
+        self.language.setCurrentIndex(max(0, self.language.findData(getattr(s, "ui_language", "auto"))))
+        self.language.setToolTip(self.tr("Takes effect when RAG Desk starts again"))
+
+        form = QFormLayout()
+        form.addRow(self.tr("LLM model file"), llm_row)
+        form.addRow(self.tr("Embedding model"), self.embedder)
+        form.addRow(self.tr("Chunk size (tokens)"), self.chunk_tokens)
+        form.addRow(self.tr("Chunk overlap (tokens)"), self.chunk_overlap)
+        form.addRow(self.tr("Passages per answer (top-k)"), self.top_k)
+        form.addRow(self.tr("Temperature"), self.temperature)
+        form.addRow(self.tr("Longest answer (tokens)"), self.max_tokens)
+        form.addRow(self.tr("Context size (tokens)"), self.context_size)
+        form.addRow(self.tr("GPU layers"), self.gpu_layers)
+        form.addRow(self.tr("CPU threads"), self.threads)
+        form.addRow(self.tr("Theme"), self.theme)
+        form.addRow(self.tr("Language"), self.language)
+        self.note = QLabel(self.tr("Changing the embedding model or the chunking needs the knowledge base to be "
+                                   "indexed again; you will be offered to do it."))
+        self.note.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(self.note)
+        box.addWidget(self.error)
+        box.addWidget(buttons)
+        self._result: Settings | None = None
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        return spin
+
+    def _choose_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), str(Path.home()),
+                                              self.tr("GGUF models (*.gguf);;All files (*)"))
+        if path:
+            self.llm.setText(path)
+
+    def values(self) -> dict:
+        changes = dict(
+            llm_model=self.llm.text().strip() or BUNDLED_LLM,
+            embedding_model=self.embedder.currentText().strip() or BUNDLED_EMBEDDER,
+            chunk_tokens=self.chunk_tokens.value(),
+            chunk_overlap=self.chunk_overlap.value(),
+            top_k=self.top_k.value(),
+            temperature=round(self.temperature.value(), 2),
+            max_tokens=self.max_tokens.value(),
+            context_size=self.context_size.value(),
+            gpu_layers=self.gpu_layers.currentText().strip(),
+            threads=self.threads.value(),
+            theme=self.theme.currentData(),
+        )
+        if "ui_language" in Settings.__dataclass_fields__:
+            changes["ui_language"] = self.language.currentData()
+        return changes
+
+    def accept(self) -> None:
+        try:
+            settings = replace(self.original, **self.values()).validate("the settings dialog")
+            if not settings.llm_model.startswith("bundled:") and not Path(settings.llm_model).expanduser().is_file():
+                raise SettingsError(self.tr("{path}: no such model file; choose a .gguf file or the bundled model")
+                                    .format(path=settings.llm_model))
+        except SettingsError as err:
+            self.error.setText(str(err))
+            self.error.show()
+            return
+        self._result = settings
+        super().accept()
+
+    def result_settings(self) -> Settings | None:
+        return self._result
+
+
+class DataDialog(QDialog):
+    """Help ▸ Where is my data: the folders and files, and "delete all data"."""
+
+    def __init__(self, places: list[tuple[str, Path]], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Where RAG Desk keeps its data"))
+        form = QFormLayout()
+        for label, path in places:
+            field = QLineEdit(str(path))
+            field.setReadOnly(True)
+            field.setCursorPosition(0)
+            form.addRow(label, field)
+        text = QLabel(self.tr("Your documents are never copied or changed: RAG Desk keeps their text, embeddings "
+                              "and your chats in the data folder."))
+        text.setWordWrap(True)
+        self.open_folder = QPushButton(self.tr("Open data folder"))
+        self.open_folder.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(places[0][1]))))
+        self.delete_all = QPushButton(self.tr("Delete all data…"))
+        self.delete_all.setToolTip(self.tr("Delete every knowledge base, chat, cached model and the log"))
+        self.delete_all.setStyleSheet("color: #b3261e")
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.open_folder)
+        row.addWidget(self.delete_all)
+        row.addStretch(1)
+        row.addWidget(close)
+        box = QVBoxLayout(self)
+        box.addWidget(text)
+        box.addLayout(form)
+        box.addLayout(row)
+        self.resize(640, self.sizeHint().height())
+
+
+def file_details(rec, parent: QWidget | None = None) -> str:
+    """The text shown by Details… for one document."""
+    tr = (parent.tr if parent is not None else (lambda s: s))
+    lines = [
+        tr("File: {path}").format(path=rec.path),
+        tr("Status: {state}").format(state=rec.state),
+        tr("Pages: {pages}    Chunks: {chunks}").format(pages=rec.pages, chunks=rec.chunks),
+    ]
+    if rec.sha256:
+        lines.append(tr("SHA-256: {sha}").format(sha=rec.sha256))
+    if rec.error:
+        lines.append(tr("Problem: {error}").format(error=rec.error))
+    if not Path(rec.path).exists():
+        lines.append(tr("The source file is no longer there; its stored text still answers questions."))
+    return "\n".join(lines)
