@@ -17,7 +17,7 @@ from . import suites
 
 SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
           "retrieval": suites.bench_retrieval, "abstain": suites.bench_abstain,
-          "langchain": suites.bench_langchain}
+          "langchain": suites.bench_langchain, "gui": suites.bench_gui}
 
 
 def main(argv: list[str] | None = None) -> int:

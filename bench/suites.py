@@ -119,6 +119,38 @@ def bench_ask():
     yield row("rag-cli ask: retrieval ms (in process)", round(statistics.median(s["retrieval_ms"] for _, s in runs), 1))
 
 
+def bench_gui():
+    """Launch-to-window time, and the GUI's tokens/s against the CLI's on the same question."""
+    pdf = hundred_page_pdf()
+    home = RESULTS / "home-ask"
+    if not (home / "catalog.sqlite3").exists():
+        _cli("ingest", pdf, home=home)
+    env = dict(os.environ, RAG_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    launches = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN / "rag-app"), "--exit-when-shown"], env=env, capture_output=True, check=True,
+                       timeout=120)
+        launches.append(time.perf_counter() - t0)
+    yield row("rag-app launch to window shown (whole process, offscreen), median (s)",
+              round(statistics.median(launches), 2), "<= 2")
+    question = "How do I set the title of a plot?"
+    runs = 3
+    proc = subprocess.run([sys.executable, "-m", "bench.gui", str(home), question, str(runs)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    gui = json.loads(proc.stdout.strip().splitlines()[-1])
+    cli = [json.loads(_cli("ask", question, "--json", home=home).stdout)["stats"] for _ in range(runs)]
+    gui_tps = statistics.median(r["tokens_per_s"] for r in gui)
+    cli_tps = statistics.median(r["tokens_per_s"] for r in cli)
+    yield row("GUI tokens/s (median of 3, warm window)", round(gui_tps, 1))
+    yield row("CLI tokens/s (median of 3, cold processes)", round(cli_tps, 1))
+    yield row("GUI / CLI tokens/s", round(gui_tps / cli_tps, 2) if cli_tps else "n/a", ">= 0.9")
+    yield row("GUI / CLI answer tokens (median)", f"{statistics.median(r['tokens'] for r in gui):.0f} / "
+                                                  f"{statistics.median(r['tokens'] for r in cli):.0f}")
+
+
 def bench_retrieval():
     """hit@k / MRR / latency of dense, bm25 and hybrid on the public QA set."""
     files = corpus()
