@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -195,16 +195,17 @@ class DataDialog(QDialog):
 
 def file_details(rec, parent: QWidget | None = None) -> str:
     """The text shown by Details… for one document."""
-    tr = (parent.tr if parent is not None else (lambda s: s))
     lines = [
-        tr("File: {path}").format(path=rec.path),
-        tr("Status: {state}").format(state=rec.state),
-        tr("Pages: {pages}    Chunks: {chunks}").format(pages=rec.pages, chunks=rec.chunks),
+        QCoreApplication.translate("DocumentDetails", "File: {path}").format(path=rec.path),
+        QCoreApplication.translate("DocumentDetails", "Status: {state}").format(state=rec.state),
+        QCoreApplication.translate("DocumentDetails", "Pages: {pages}    Chunks: {chunks}").format(
+            pages=rec.pages, chunks=rec.chunks),
     ]
     if rec.sha256:
-        lines.append(tr("SHA-256: {sha}").format(sha=rec.sha256))
+        lines.append(QCoreApplication.translate("DocumentDetails", "SHA-256: {sha}").format(sha=rec.sha256))
     if rec.error:
-        lines.append(tr("Problem: {error}").format(error=rec.error))
+        lines.append(QCoreApplication.translate("DocumentDetails", "Problem: {error}").format(error=rec.error))
     if not Path(rec.path).exists():
-        lines.append(tr("The source file is no longer there; its stored text still answers questions."))
+        lines.append(QCoreApplication.translate(
+            "DocumentDetails", "The source file is no longer there; its stored text still answers questions."))
     return "\n".join(lines)

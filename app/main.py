@@ -30,6 +30,23 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.styleHints().setColorScheme(schemes[theme])
 
 
+def install_translator(app: QApplication, setting: str) -> str:
+    """Load the catalogue for the ui_language setting (auto = the system locale). Returns the
+    language in use; English is the source language, so a missing catalogue falls back to it."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QLocale, QTranslator
+
+    lang = setting
+    if lang == "auto":
+        lang = "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+    translator = QTranslator(app)
+    if translator.load(f"rag_desk_{lang}", str(Path(__file__).with_name("i18n"))):
+        app.installTranslator(translator)
+        return lang
+    return "en"
+
+
 def setup_logging(home) -> None:
     """Warnings and errors (and the app's own notes) go to <data dir>/logs/rag-desk.log."""
     import logging
@@ -73,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     engine, problem = make_engine()
     setup_logging(engine.home)
+    install_translator(app, engine.settings.ui_language)
     apply_theme(app, engine.settings.theme)
     window = MainWindow(engine)
     if problem:

@@ -54,7 +54,7 @@ def translate(text: str) -> str:
 
 
 def drop_hint() -> str:
-    return translate("Drop PDFs here or use Add documents…")
+    return QCoreApplication.translate("RagDesk", "Drop PDFs here or use Add documents…")
 
 
 def _column(*widgets, margins=(0, 0, 0, 0)) -> QVBoxLayout:
@@ -545,7 +545,7 @@ class SourcesPane(QWidget):
         self.split.addWidget(self.list)
         self.split.addWidget(self.passage)
         self.split.addWidget(self.viewer)
-        self.split.setSizes([160, 110, 420])
+        self.split.setSizes([120, 90, 600])
         self.setLayout(_column(_heading(self.tr("Sources")), self.split))
         self._sources = ()
 

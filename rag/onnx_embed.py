@@ -25,6 +25,9 @@ def _weights(model_dir: Path) -> Path:
 
 
 def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    shipped = model_dir / "onnx" / "model.onnx"  # exported ahead of time (the packaged app ships one)
+    if shipped.exists():
+        return shipped
     weights = _weights(model_dir)
     st = weights.stat()
     key = hashlib.sha1(f"{model_dir.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]

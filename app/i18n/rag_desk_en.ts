@@ -1,0 +1,985 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en_US">
+<context>
+    <name>ChatPane</name>
+    <message>
+        <location filename="../widgets.py" line="483" />
+        <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
+        <translation>Ask a question… (Enter sends, Shift+Enter for a new line)</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="486" />
+        <source>Send</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="488" />
+        <source>Stop</source>
+        <translation>Stop</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="489" />
+        <source>Stop the answer (Esc)</source>
+        <translation>Stop the answer (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="491" />
+        <source>Only the selected documents</source>
+        <translation>Only the selected documents</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="492" />
+        <source>Answer from the documents selected on the left only</source>
+        <translation>Answer from the documents selected on the left only</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="493" />
+        <source>Copy answer</source>
+        <translation>Copy answer</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="494" />
+        <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
+        <translation>Copy the last answer with its sources (Ctrl+Shift+C)</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="496" />
+        <source>Regenerate</source>
+        <translation>Regenerate</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="497" />
+        <source>Answer the last question again (Ctrl+R)</source>
+        <translation>Answer the last question again (Ctrl+R)</translation>
+    </message>
+</context>
+<context>
+    <name>ChatsPane</name>
+    <message>
+        <location filename="../widgets.py" line="245" />
+        <source>New chat</source>
+        <translation>New chat</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="246" />
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>Start a new conversation (Ctrl+N)</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="275" />
+        <source>Rename…</source>
+        <translation>Rename…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="276" />
+        <source>Export to Markdown…</source>
+        <translation>Export to Markdown…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="278" />
+        <source>Delete</source>
+        <translation>Delete</translation>
+    </message>
+</context>
+<context>
+    <name>DataDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="167" />
+        <source>Where RAG Desk keeps its data</source>
+        <translation>Where RAG Desk keeps its data</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="174" />
+        <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
+        <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="177" />
+        <source>Open data folder</source>
+        <translation>Open data folder</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="179" />
+        <source>Delete all data…</source>
+        <translation>Delete all data…</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="180" />
+        <source>Delete every knowledge base, chat, cached model and the log</source>
+        <translation>Delete every knowledge base, chat, cached model and the log</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentDetails</name>
+    <message>
+        <location filename="../dialogs.py" line="199" />
+        <source>File: {path}</source>
+        <translation>File: {path}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="200" />
+        <source>Status: {state}</source>
+        <translation>Status: {state}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="201" />
+        <source>Pages: {pages}    Chunks: {chunks}</source>
+        <translation>Pages: {pages}    Chunks: {chunks}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="205" />
+        <source>SHA-256: {sha}</source>
+        <translation>SHA-256: {sha}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="207" />
+        <source>Problem: {error}</source>
+        <translation>Problem: {error}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="209" />
+        <source>The source file is no longer there; its stored text still answers questions.</source>
+        <translation>The source file is no longer there; its stored text still answers questions.</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsPane</name>
+    <message>
+        <location filename="../widgets.py" line="106" />
+        <source>Knowledge base: the set of documents questions are answered from</source>
+        <translation>Knowledge base: the set of documents questions are answered from</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="109" />
+        <source>New, rename or delete a knowledge base</source>
+        <translation>New, rename or delete a knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="112" />
+        <source>New knowledge base…</source>
+        <translation>New knowledge base…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="113" />
+        <source>Rename…</source>
+        <translation>Rename…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="114" />
+        <source>Delete…</source>
+        <translation>Delete…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="135" />
+        <source>Add documents…</source>
+        <translation>Add documents…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="144" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="145" />
+        <source>Stop indexing after the current step</source>
+        <translation>Stop indexing after the current step</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="173" />
+        <source>indexed</source>
+        <translation>indexed</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="173" />
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="174" />
+        <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
+        <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="189" />
+        <source>Following: {folders}</source>
+        <translation>Following: {folders}</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="209" />
+        <source>Details…</source>
+        <translation>Details…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="210" />
+        <source>Show in file manager</source>
+        <translation>Show in file manager</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="212" />
+        <source>Re-index</source>
+        <translation>Re-index</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="213" />
+        <source>Remove from knowledge base</source>
+        <translation>Remove from knowledge base</translation>
+    </message>
+</context>
+<context>
+    <name>LeftPane</name>
+    <message>
+        <location filename="../widgets.py" line="290" />
+        <source>Documents</source>
+        <translation>Documents</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="291" />
+        <source>Chats</source>
+        <translation>Chats</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="292" />
+        <source>Knowledge base</source>
+        <translation>Knowledge base</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../window.py" line="94" />
+        <location filename="../window.py" line="736" />
+        <source>Models load on first use</source>
+        <translation>Models load on first use</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="161" />
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="162" />
+        <source>Add documents…</source>
+        <translation>Add documents…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="163" />
+        <source>Add a folder…</source>
+        <translation>Add a folder…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="164" />
+        <source>Follow a folder…</source>
+        <translation>Follow a folder…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="165" />
+        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
+        <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="167" />
+        <source>Export chat to Markdown…</source>
+        <translation>Export chat to Markdown…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="168" />
+        <source>Settings…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="170" />
+        <location filename="../window.py" line="863" />
+        <source>Quit</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="171" />
+        <source>&amp;Chat</source>
+        <translation>&amp;Chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="172" />
+        <location filename="../window.py" line="859" />
+        <source>New chat</source>
+        <translation>New chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="173" />
+        <source>Regenerate answer</source>
+        <translation>Regenerate answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="174" />
+        <source>Copy answer</source>
+        <translation>Copy answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="175" />
+        <source>Stop answer</source>
+        <translation>Stop answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="176" />
+        <location filename="../window.py" line="862" />
+        <source>Focus the question box</source>
+        <translation>Focus the question box</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="177" />
+        <source>&amp;Knowledge base</source>
+        <translation>&amp;Knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="178" />
+        <source>New…</source>
+        <translation>New…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="179" />
+        <source>Rename…</source>
+        <translation>Rename…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="180" />
+        <source>Delete…</source>
+        <translation>Delete…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="182" />
+        <source>Stop following folders…</source>
+        <translation>Stop following folders…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="183" />
+        <location filename="../window.py" line="862" />
+        <source>Check watched folders now</source>
+        <translation>Check watched folders now</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="184" />
+        <source>Rebuild with current settings</source>
+        <translation>Rebuild with current settings</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="185" />
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="186" />
+        <source>Where is my data…</source>
+        <translation>Where is my data…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="187" />
+        <location filename="../window.py" line="864" />
+        <source>Keyboard shortcuts</source>
+        <translation>Keyboard shortcuts</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="188" />
+        <location filename="../window.py" line="867" />
+        <source>About RAG Desk</source>
+        <translation>About RAG Desk</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="218" />
+        <source>{device} · {threads} threads</source>
+        <translation>{device} · {threads} threads</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="284" />
+        <source>New knowledge base</source>
+        <translation>New knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="284" />
+        <source>Name:</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="297" />
+        <source>Rename knowledge base</source>
+        <translation>Rename knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="297" />
+        <source>New name:</source>
+        <translation>New name:</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="315" />
+        <source>Delete knowledge base</source>
+        <translation>Delete knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="316" />
+        <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
+        <translation>Delete knowledge base '{name}' with its index? Your document files are not touched.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="324" />
+        <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
+        <translation>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="341" />
+        <location filename="../window.py" line="861" />
+        <source>Add documents</source>
+        <translation>Add documents</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="342" />
+        <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
+        <translation>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="347" />
+        <source>Add a folder of documents</source>
+        <translation>Add a folder of documents</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="353" />
+        <source>Follow a folder</source>
+        <translation>Follow a folder</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="372" />
+        <source>Knowledge base '{name}' follows no folders.</source>
+        <translation>Knowledge base '{name}' follows no folders.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="374" />
+        <source>Stop following a folder</source>
+        <translation>Stop following a folder</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="375" />
+        <source>Folder (its documents stay indexed):</source>
+        <translation>Folder (its documents stay indexed):</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="413" />
+        <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
+        <translation>Wait for indexing to finish (or cancel it) before removing documents.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="423" />
+        <source>Removed {n} document(s).</source>
+        <translation>Removed {n} document(s).</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="432" />
+        <source>{path}: the file is no longer there</source>
+        <translation>{path}: the file is no longer there</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="446" />
+        <source>Only the selected documents ({n})</source>
+        <translation>Only the selected documents ({n})</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="447" />
+        <source>Only the selected documents</source>
+        <translation>Only the selected documents</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="463" />
+        <source>Starting… (the embedding model loads on first use)</source>
+        <translation>Starting… (the embedding model loads on first use)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="473" />
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>reading</source>
+        <translation>reading</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>embedding</source>
+        <translation>embedding</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>storing</source>
+        <translation>storing</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="482" />
+        <source>OCR</source>
+        <translation>OCR</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="490" />
+        <source>, page {done}/{total}</source>
+        <translation>, page {done}/{total}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="503" />
+        <source>{n} indexed ({chunks} chunks)</source>
+        <translation>{n} indexed ({chunks} chunks)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="505" />
+        <source>{n} unchanged</source>
+        <translation>{n} unchanged</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="507" />
+        <source>{n} removed</source>
+        <translation>{n} removed</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="509" />
+        <source>{n} failed</source>
+        <translation>{n} failed</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="510" />
+        <source>Cancelled</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="510" />
+        <source>Done</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="511" />
+        <source>{verb}: {parts} in {seconds:.1f} s</source>
+        <translation>{verb}: {parts} in {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="516" />
+        <source>Indexing stopped.</source>
+        <translation>Indexing stopped.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="590" />
+        <source>Rename chat</source>
+        <translation>Rename chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="590" />
+        <source>Title:</source>
+        <translation>Title:</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="596" />
+        <source>Delete chat</source>
+        <translation>Delete chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="596" />
+        <source>Delete this conversation?</source>
+        <translation>Delete this conversation?</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="606" />
+        <source>There is no saved conversation to export yet.</source>
+        <translation>There is no saved conversation to export yet.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="611" />
+        <source>Export chat</source>
+        <translation>Export chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="612" />
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="618" />
+        <source>{path}: cannot write the file ({why})</source>
+        <translation>{path}: cannot write the file ({why})</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="620" />
+        <source>Exported to {path}</source>
+        <translation>Exported to {path}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="634" />
+        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
+        <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="649" />
+        <location filename="../window.py" line="735" />
+        <source>answering…</source>
+        <translation>answering…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="679" />
+        <source>Answer copied.</source>
+        <translation>Answer copied.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="685" />
+        <location filename="../window.py" line="735" />
+        <source>stopping…</source>
+        <translation>stopping…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="703" />
+        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
+        <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="706" />
+        <source>Stopped.</source>
+        <translation>Stopped.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="713" />
+        <source>The model gave no answer; try rephrasing the question.</source>
+        <translation>The model gave no answer; try rephrasing the question.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="737" />
+        <source>ready</source>
+        <translation>ready</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="775" />
+        <source>Could not save the settings: {why}</source>
+        <translation>Could not save the settings: {why}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="790" />
+        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
+        <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="793" />
+        <source>These files are no longer on disk and will be dropped: {files}</source>
+        <translation>These files are no longer on disk and will be dropped: {files}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="795" />
+        <source>Rebuild knowledge base</source>
+        <translation>Rebuild knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="804" />
+        <source>Data folder</source>
+        <translation>Data folder</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="804" />
+        <source>Settings file</source>
+        <translation>Settings file</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="805" />
+        <source>Log file</source>
+        <translation>Log file</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="806" />
+        <source>Knowledge bases</source>
+        <translation>Knowledge bases</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="806" />
+        <source>Chats</source>
+        <translation>Chats</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="816" />
+        <source>Delete all data</source>
+        <translation>Delete all data</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="817" />
+        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
+        <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="826" />
+        <source>Wait for indexing and answers to finish before deleting data.</source>
+        <translation>Wait for indexing and answers to finish before deleting data.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="840" />
+        <source>{path}: could not delete ({why})</source>
+        <translation>{path}: could not delete ({why})</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="854" />
+        <source>All data deleted.</source>
+        <translation>All data deleted.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="858" />
+        <source>Send the question</source>
+        <translation>Send the question</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="858" />
+        <source>New line in the question</source>
+        <translation>New line in the question</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="859" />
+        <source>Stop the answer</source>
+        <translation>Stop the answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="860" />
+        <source>Regenerate the last answer</source>
+        <translation>Regenerate the last answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="860" />
+        <source>Copy the last answer</source>
+        <translation>Copy the last answer</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="861" />
+        <source>Export the chat</source>
+        <translation>Export the chat</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="868" />
+        <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
+        <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
+    </message>
+</context>
+<context>
+    <name>PageViewer</name>
+    <message>
+        <location filename="../pdfviewer.py" line="120" />
+        <location filename="../pdfviewer.py" line="209" />
+        <source>No page open</source>
+        <translation>No page open</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="123" />
+        <source>Previous page</source>
+        <translation>Previous page</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="126" />
+        <source>Next page</source>
+        <translation>Next page</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="129" />
+        <source>Open the file in the system's PDF viewer</source>
+        <translation>Open the file in the system's PDF viewer</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="151" />
+        <source>{name} — page {page} of {count}</source>
+        <translation>{name} — page {page} of {count}</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="160" />
+        <source>{path}: the file is no longer there; its stored text still answers questions (re-add it to open pages)</source>
+        <translation>{path}: the file is no longer there; its stored text still answers questions (re-add it to open pages)</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="164" />
+        <source>{path}: the PDF viewer cannot open this file</source>
+        <translation>{path}: the PDF viewer cannot open this file</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="180" />
+        <source>{path}: only PDF pages can be shown; the passage is in the list above</source>
+        <translation>{path}: only PDF pages can be shown; the passage is in the list above</translation>
+    </message>
+</context>
+<context>
+    <name>RagDesk</name>
+    <message>
+        <location filename="../widgets.py" line="57" />
+        <source>Drop PDFs here or use Add documents…</source>
+        <translation>Drop PDFs here or use Add documents…</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="38" />
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="42" />
+        <source>A .gguf file, or the bundled model</source>
+        <translation>A .gguf file, or the bundled model</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="43" />
+        <source>Choose GGUF…</source>
+        <translation>Choose GGUF…</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="45" />
+        <source>Bundled</source>
+        <translation>Bundled</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="46" />
+        <source>Use the small model that ships with RAG Desk</source>
+        <translation>Use the small model that ships with RAG Desk</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="56" />
+        <source>The bundled model, or a sentence-transformers model folder on disk</source>
+        <translation>The bundled model, or a sentence-transformers model folder on disk</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="71" />
+        <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
+        <translation>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="73" />
+        <source>automatic</source>
+        <translation>automatic</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>System</source>
+        <translation>System</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>Light</source>
+        <translation>Light</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>Dark</source>
+        <translation>Dark</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="79" />
+        <source>System language</source>
+        <translation>System language</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="82" />
+        <source>Takes effect when RAG Desk starts again</source>
+        <translation>Takes effect when RAG Desk starts again</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="85" />
+        <source>LLM model file</source>
+        <translation>LLM model file</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="86" />
+        <source>Embedding model</source>
+        <translation>Embedding model</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="87" />
+        <source>Chunk size (tokens)</source>
+        <translation>Chunk size (tokens)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="88" />
+        <source>Chunk overlap (tokens)</source>
+        <translation>Chunk overlap (tokens)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="89" />
+        <source>Passages per answer (top-k)</source>
+        <translation>Passages per answer (top-k)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="90" />
+        <source>Temperature</source>
+        <translation>Temperature</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="91" />
+        <source>Longest answer (tokens)</source>
+        <translation>Longest answer (tokens)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="92" />
+        <source>Context size (tokens)</source>
+        <translation>Context size (tokens)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="93" />
+        <source>GPU layers</source>
+        <translation>GPU layers</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="94" />
+        <source>CPU threads</source>
+        <translation>CPU threads</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="95" />
+        <source>Theme</source>
+        <translation>Theme</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="96" />
+        <source>Language</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="97" />
+        <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
+        <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
+        <source>Choose a GGUF model</source>
+        <translation>Choose a GGUF model</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="123" />
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF models (*.gguf);;All files (*)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="149" />
+        <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
+        <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesPane</name>
+    <message>
+        <location filename="../widgets.py" line="541" />
+        <source>Select a source to read its passage and open its page.</source>
+        <translation>Select a source to read its passage and open its page.</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="549" />
+        <source>Sources</source>
+        <translation>Sources</translation>
+    </message>
+</context>
+<context>
+    <name>Transcript</name>
+    <message>
+        <location filename="../widgets.py" line="362" />
+        <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
+        <translation>Ask a question about your documents. Answers cite their sources as [1], [2]…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="412" />
+        <source>You</source>
+        <translation>You</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="415" />
+        <source>Assistant</source>
+        <translation>Assistant</translation>
+    </message>
+</context>
+</TS>

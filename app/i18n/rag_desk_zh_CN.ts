@@ -1,0 +1,985 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ChatPane</name>
+    <message>
+        <location filename="../widgets.py" line="483" />
+        <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
+        <translation>输入问题…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="486" />
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="488" />
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="489" />
+        <source>Stop the answer (Esc)</source>
+        <translation>停止回答（Esc）</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="491" />
+        <source>Only the selected documents</source>
+        <translation>仅限选中的文档</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="492" />
+        <source>Answer from the documents selected on the left only</source>
+        <translation>只根据左侧选中的文档回答</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="493" />
+        <source>Copy answer</source>
+        <translation>复制回答</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="494" />
+        <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
+        <translation>复制最后一个回答及其来源（Ctrl+Shift+C）</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="496" />
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="497" />
+        <source>Answer the last question again (Ctrl+R)</source>
+        <translation>重新回答上一个问题（Ctrl+R）</translation>
+    </message>
+</context>
+<context>
+    <name>ChatsPane</name>
+    <message>
+        <location filename="../widgets.py" line="245" />
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="246" />
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新的对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="275" />
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="276" />
+        <source>Export to Markdown…</source>
+        <translation>导出为 Markdown…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="278" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>DataDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="167" />
+        <source>Where RAG Desk keeps its data</source>
+        <translation>RAG Desk 的数据存放位置</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="174" />
+        <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
+        <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="177" />
+        <source>Open data folder</source>
+        <translation>打开数据文件夹</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="179" />
+        <source>Delete all data…</source>
+        <translation>删除全部数据…</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="180" />
+        <source>Delete every knowledge base, chat, cached model and the log</source>
+        <translation>删除所有知识库、对话、缓存的模型和日志</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentDetails</name>
+    <message>
+        <location filename="../dialogs.py" line="199" />
+        <source>File: {path}</source>
+        <translation>文件：{path}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="200" />
+        <source>Status: {state}</source>
+        <translation>状态：{state}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="201" />
+        <source>Pages: {pages}    Chunks: {chunks}</source>
+        <translation>页数：{pages}    分块：{chunks}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="205" />
+        <source>SHA-256: {sha}</source>
+        <translation>SHA-256：{sha}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="207" />
+        <source>Problem: {error}</source>
+        <translation>问题：{error}</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="209" />
+        <source>The source file is no longer there; its stored text still answers questions.</source>
+        <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsPane</name>
+    <message>
+        <location filename="../widgets.py" line="106" />
+        <source>Knowledge base: the set of documents questions are answered from</source>
+        <translation>知识库：回答问题所依据的文档集合</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="109" />
+        <source>New, rename or delete a knowledge base</source>
+        <translation>新建、重命名或删除知识库</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="112" />
+        <source>New knowledge base…</source>
+        <translation>新建知识库…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="113" />
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="114" />
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="135" />
+        <source>Add documents…</source>
+        <translation>添加文档…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="144" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="145" />
+        <source>Stop indexing after the current step</source>
+        <translation>在当前步骤后停止建立索引</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="173" />
+        <source>indexed</source>
+        <translation>已索引</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="173" />
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="174" />
+        <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
+        <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="189" />
+        <source>Following: {folders}</source>
+        <translation>正在跟踪：{folders}</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="209" />
+        <source>Details…</source>
+        <translation>详细信息…</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="210" />
+        <source>Show in file manager</source>
+        <translation>在文件管理器中显示</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="212" />
+        <source>Re-index</source>
+        <translation>重新索引</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="213" />
+        <source>Remove from knowledge base</source>
+        <translation>从知识库中移除</translation>
+    </message>
+</context>
+<context>
+    <name>LeftPane</name>
+    <message>
+        <location filename="../widgets.py" line="290" />
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="291" />
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="292" />
+        <source>Knowledge base</source>
+        <translation>知识库</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../window.py" line="94" />
+        <location filename="../window.py" line="736" />
+        <source>Models load on first use</source>
+        <translation>模型将在首次使用时加载</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="161" />
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="162" />
+        <source>Add documents…</source>
+        <translation>添加文档…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="163" />
+        <source>Add a folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="164" />
+        <source>Follow a folder…</source>
+        <translation>跟踪文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="165" />
+        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
+        <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="167" />
+        <source>Export chat to Markdown…</source>
+        <translation>将对话导出为 Markdown…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="168" />
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="170" />
+        <location filename="../window.py" line="863" />
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="171" />
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="172" />
+        <location filename="../window.py" line="859" />
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="173" />
+        <source>Regenerate answer</source>
+        <translation>重新生成回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="174" />
+        <source>Copy answer</source>
+        <translation>复制回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="175" />
+        <source>Stop answer</source>
+        <translation>停止回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="176" />
+        <location filename="../window.py" line="862" />
+        <source>Focus the question box</source>
+        <translation>聚焦到提问框</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="177" />
+        <source>&amp;Knowledge base</source>
+        <translation>知识库(&amp;K)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="178" />
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="179" />
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="180" />
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="182" />
+        <source>Stop following folders…</source>
+        <translation>停止跟踪文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="183" />
+        <location filename="../window.py" line="862" />
+        <source>Check watched folders now</source>
+        <translation>立即检查跟踪的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="184" />
+        <source>Rebuild with current settings</source>
+        <translation>按当前设置重建</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="185" />
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="186" />
+        <source>Where is my data…</source>
+        <translation>我的数据在哪里…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="187" />
+        <location filename="../window.py" line="864" />
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="188" />
+        <location filename="../window.py" line="867" />
+        <source>About RAG Desk</source>
+        <translation>关于 RAG Desk</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="218" />
+        <source>{device} · {threads} threads</source>
+        <translation>{device} · {threads} 个线程</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="284" />
+        <source>New knowledge base</source>
+        <translation>新建知识库</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="284" />
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="297" />
+        <source>Rename knowledge base</source>
+        <translation>重命名知识库</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="297" />
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="315" />
+        <source>Delete knowledge base</source>
+        <translation>删除知识库</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="316" />
+        <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
+        <translation>删除知识库“{name}”及其索引？你的文档文件不受影响。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="324" />
+        <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
+        <translation>请等待索引完成（或取消索引）后再删除知识库。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="341" />
+        <location filename="../window.py" line="861" />
+        <source>Add documents</source>
+        <translation>添加文档</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="342" />
+        <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
+        <translation>文档 (*.pdf *.txt *.md *.markdown);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="347" />
+        <source>Add a folder of documents</source>
+        <translation>添加文档文件夹</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="353" />
+        <source>Follow a folder</source>
+        <translation>跟踪文件夹</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="372" />
+        <source>Knowledge base '{name}' follows no folders.</source>
+        <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="374" />
+        <source>Stop following a folder</source>
+        <translation>停止跟踪文件夹</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="375" />
+        <source>Folder (its documents stay indexed):</source>
+        <translation>文件夹（其中的文档仍保留索引）：</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="413" />
+        <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
+        <translation>请等待索引完成（或取消索引）后再移除文档。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="423" />
+        <source>Removed {n} document(s).</source>
+        <translation>已移除 {n} 个文档。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="432" />
+        <source>{path}: the file is no longer there</source>
+        <translation>{path}：文件已不在原处</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="446" />
+        <source>Only the selected documents ({n})</source>
+        <translation>仅限选中的文档（{n}）</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="447" />
+        <source>Only the selected documents</source>
+        <translation>仅限选中的文档</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="463" />
+        <source>Starting… (the embedding model loads on first use)</source>
+        <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="473" />
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>reading</source>
+        <translation>读取中</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>embedding</source>
+        <translation>向量化中</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="481" />
+        <source>storing</source>
+        <translation>保存中</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="482" />
+        <source>OCR</source>
+        <translation>OCR 识别</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="490" />
+        <source>, page {done}/{total}</source>
+        <translation>，第 {done}/{total} 页</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="503" />
+        <source>{n} indexed ({chunks} chunks)</source>
+        <translation>已索引 {n} 个（{chunks} 个分块）</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="505" />
+        <source>{n} unchanged</source>
+        <translation>{n} 个未变化</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="507" />
+        <source>{n} removed</source>
+        <translation>已移除 {n} 个</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="509" />
+        <source>{n} failed</source>
+        <translation>{n} 个失败</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="510" />
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="510" />
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="511" />
+        <source>{verb}: {parts} in {seconds:.1f} s</source>
+        <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="516" />
+        <source>Indexing stopped.</source>
+        <translation>索引已停止。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="590" />
+        <source>Rename chat</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="590" />
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="596" />
+        <source>Delete chat</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="596" />
+        <source>Delete this conversation?</source>
+        <translation>删除这个对话？</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="606" />
+        <source>There is no saved conversation to export yet.</source>
+        <translation>还没有可导出的已保存对话。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="611" />
+        <source>Export chat</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="612" />
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="618" />
+        <source>{path}: cannot write the file ({why})</source>
+        <translation>{path}：无法写入文件（{why}）</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="620" />
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="634" />
+        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
+        <translation>知识库“{name}”还没有文档。{hint}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="649" />
+        <location filename="../window.py" line="735" />
+        <source>answering…</source>
+        <translation>正在回答…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="679" />
+        <source>Answer copied.</source>
+        <translation>回答已复制。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="685" />
+        <location filename="../window.py" line="735" />
+        <source>stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="703" />
+        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
+        <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="706" />
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="713" />
+        <source>The model gave no answer; try rephrasing the question.</source>
+        <translation>模型没有给出回答；请换一种问法。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="737" />
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="775" />
+        <source>Could not save the settings: {why}</source>
+        <translation>无法保存设置：{why}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="790" />
+        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
+        <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="793" />
+        <source>These files are no longer on disk and will be dropped: {files}</source>
+        <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="795" />
+        <source>Rebuild knowledge base</source>
+        <translation>重建知识库</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="804" />
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="804" />
+        <source>Settings file</source>
+        <translation>设置文件</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="805" />
+        <source>Log file</source>
+        <translation>日志文件</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="806" />
+        <source>Knowledge bases</source>
+        <translation>知识库</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="806" />
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="816" />
+        <source>Delete all data</source>
+        <translation>删除全部数据</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="817" />
+        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
+        <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="826" />
+        <source>Wait for indexing and answers to finish before deleting data.</source>
+        <translation>请等待索引和回答完成后再删除数据。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="840" />
+        <source>{path}: could not delete ({why})</source>
+        <translation>{path}：无法删除（{why}）</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="854" />
+        <source>All data deleted.</source>
+        <translation>全部数据已删除。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="858" />
+        <source>Send the question</source>
+        <translation>发送问题</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="858" />
+        <source>New line in the question</source>
+        <translation>在问题中换行</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="859" />
+        <source>Stop the answer</source>
+        <translation>停止回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="860" />
+        <source>Regenerate the last answer</source>
+        <translation>重新生成上一个回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="860" />
+        <source>Copy the last answer</source>
+        <translation>复制上一个回答</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="861" />
+        <source>Export the chat</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="868" />
+        <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
+        <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
+    </message>
+</context>
+<context>
+    <name>PageViewer</name>
+    <message>
+        <location filename="../pdfviewer.py" line="120" />
+        <location filename="../pdfviewer.py" line="209" />
+        <source>No page open</source>
+        <translation>未打开页面</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="123" />
+        <source>Previous page</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="126" />
+        <source>Next page</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="129" />
+        <source>Open the file in the system's PDF viewer</source>
+        <translation>用系统的 PDF 阅读器打开文件</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="151" />
+        <source>{name} — page {page} of {count}</source>
+        <translation>{name} — 第 {page} 页，共 {count} 页</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="160" />
+        <source>{path}: the file is no longer there; its stored text still answers questions (re-add it to open pages)</source>
+        <translation>{path}：文件已不在原处；已存储的文本仍可回答问题（重新添加后才能打开页面）</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="164" />
+        <source>{path}: the PDF viewer cannot open this file</source>
+        <translation>{path}：PDF 查看器无法打开这个文件</translation>
+    </message>
+    <message>
+        <location filename="../pdfviewer.py" line="180" />
+        <source>{path}: only PDF pages can be shown; the passage is in the list above</source>
+        <translation>{path}：只能显示 PDF 页面；段落内容见上方列表</translation>
+    </message>
+</context>
+<context>
+    <name>RagDesk</name>
+    <message>
+        <location filename="../widgets.py" line="57" />
+        <source>Drop PDFs here or use Add documents…</source>
+        <translation>把 PDF 拖到这里，或使用“添加文档…”</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="38" />
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="42" />
+        <source>A .gguf file, or the bundled model</source>
+        <translation>一个 .gguf 文件，或内置模型</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="43" />
+        <source>Choose GGUF…</source>
+        <translation>选择 GGUF…</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="45" />
+        <source>Bundled</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="46" />
+        <source>Use the small model that ships with RAG Desk</source>
+        <translation>使用 RAG Desk 自带的小模型</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="56" />
+        <source>The bundled model, or a sentence-transformers model folder on disk</source>
+        <translation>内置模型，或磁盘上的 sentence-transformers 模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="71" />
+        <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
+        <translation>放到 GPU 上的 LLM 层数：auto、all 或一个数字（0 = 只用 CPU）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="73" />
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="75" />
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="79" />
+        <source>System language</source>
+        <translation>系统语言</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="82" />
+        <source>Takes effect when RAG Desk starts again</source>
+        <translation>重新启动 RAG Desk 后生效</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="85" />
+        <source>LLM model file</source>
+        <translation>LLM 模型文件</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="86" />
+        <source>Embedding model</source>
+        <translation>嵌入模型</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="87" />
+        <source>Chunk size (tokens)</source>
+        <translation>分块大小（词元）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="88" />
+        <source>Chunk overlap (tokens)</source>
+        <translation>分块重叠（词元）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="89" />
+        <source>Passages per answer (top-k)</source>
+        <translation>每个回答使用的段落数（top-k）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="90" />
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="91" />
+        <source>Longest answer (tokens)</source>
+        <translation>最长回答（词元）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="92" />
+        <source>Context size (tokens)</source>
+        <translation>上下文长度（词元）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="93" />
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="94" />
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="95" />
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="96" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="97" />
+        <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
+        <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
+        <source>Choose a GGUF model</source>
+        <translation>选择 GGUF 模型</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="123" />
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="149" />
+        <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
+        <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesPane</name>
+    <message>
+        <location filename="../widgets.py" line="541" />
+        <source>Select a source to read its passage and open its page.</source>
+        <translation>选择一个来源以阅读其段落并打开对应页面。</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="549" />
+        <source>Sources</source>
+        <translation>来源</translation>
+    </message>
+</context>
+<context>
+    <name>Transcript</name>
+    <message>
+        <location filename="../widgets.py" line="362" />
+        <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
+        <translation>就你的文档提问。回答会以 [1]、[2]… 标注来源。</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="412" />
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location filename="../widgets.py" line="415" />
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+</context>
+</TS>
