@@ -136,7 +136,7 @@ def bench_gui():
               round(statistics.median(launches), 2), "<= 2")
     question = "How do I set the title of a plot?"
     runs = 3
-    proc = subprocess.run([sys.executable, "-m", "bench.gui", str(home), question, str(runs)], env=env, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "app.bench_gui", str(home), question, str(runs)], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=1800)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])

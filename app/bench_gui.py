@@ -1,7 +1,7 @@
 """The desktop app measured against the CLI: launch-to-window time, and tokens/s of the
 same question through the real window (offscreen Qt) and through `rag-cli ask`.
 
-Run as `python -m bench.gui HOME QUESTION RUNS` in its own process (the suite does that),
+Run as `python -m app.bench_gui HOME QUESTION RUNS` in its own process (the suite does that),
 so Qt never loads into the benchmark runner.
 """
 
