@@ -137,6 +137,7 @@ def hub_env(fake_hub, monkeypatch, tmp_path):
 
     fake_hub.drop_after = None
     fake_hub.corrupt = set()
+    fake_hub.pause_s = 0.0
     fake_hub.log.clear()
     monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))

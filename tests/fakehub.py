@@ -4,7 +4,7 @@ answering with ETag (the file's sha256, as the hub does for LFS files), X-Repo-C
 Content-Length, Accept-Ranges, and 206 + Content-Range for `Range: bytes=N-`.
 
 Knobs for tests: `drop_after` (close the connection after that many body bytes on the next
-GET, once), `corrupt` (serve one flipped byte in files of that name), and `log`, the
+GET, once), `corrupt` (serve one flipped byte in files of that name), `pause_s` (a slow network), and `log`, the
 requests seen as (method, path, range header).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -34,6 +35,7 @@ class FakeHub:
         self.log: list[tuple[str, str, str]] = []
         self.drop_after: int | None = None
         self.corrupt: set[str] = set()
+        self.pause_s = 0.0  # sleep between 1 MiB blocks: a slow network
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,6 +113,8 @@ class FakeHub:
                     h.close_connection = True
                     h.connection.shutdown(2)  # cut the connection mid-file, as a flaky network does
                     return
+                if self.pause_s:
+                    time.sleep(self.pause_s)
                 try:
                     h.wfile.write(block)
                 except (BrokenPipeError, ConnectionResetError):
