@@ -245,3 +245,86 @@ def bench_langchain():
     for lang, r in res["eval"]["by_lang"].items():
         yield row(f"langchain: hit@5 lang={lang} (n={r['n']})", f"{r['hit@5']:.2f}")
     yield row(f"langchain: ingest {res['pages']} pages -> {res['chunks']} chunks (s)", res["ingest_s"])
+
+
+def bench_scaleout():
+    """Embedded chromadb vs a local `chroma run` server (ingest pages/s, query latency), and
+    the bundled GGUF in-process vs through `python -m llama_cpp.server` (ttft, tokens/s),
+    all in one run on this machine (127.0.0.1: no network latency)."""
+    import shutil
+    import threading
+    from dataclasses import replace
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from servers import start_chroma, start_llama_server
+
+    from models.bundled import llm_path
+    from rag.embedding import Embedder
+    from rag.engine import Engine
+    from rag.events import Source
+    from rag.generation import LlamaGenerator
+    from rag.openai_backend import OpenAIGenerator
+    from rag.prompting import build_prompt
+    from rag.settings import BUNDLED_EMBEDDER, Settings
+
+    pdf = hundred_page_pdf()
+    root = RESULTS / "scaleout"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    models = RESULTS / "home-ingest" / "models"  # reuse the one-time ONNX export
+    embedder = Embedder(BUNDLED_EMBEDDER, "auto", cache_dir=models)
+    embedder.load()
+    chroma = start_chroma(root / "chroma-data", root / "chroma.log")
+    questions = ["How do I set the title of a plot?", "set logscale on the y axis", "what does splot do",
+                 "How are tics labelled?", "set the output terminal to png", "multiplot layout",
+                 "How do I fit a function to data?", "set xrange", "line styles and colors", "key position"]
+    try:
+        for backend, changes in (("embedded", {}), ("server", {"chroma_url": chroma.url})):
+            home = root / f"home-{backend}"
+            engine = Engine(replace(Settings(), **changes), home=home, embedder=embedder)
+            t0 = time.perf_counter()
+            events = list(engine.ingest([pdf]))
+            wall = time.perf_counter() - t0
+            pages = sum(getattr(e, "pages", 0) for e in events if type(e).__name__ == "FileIndexed")
+            yield row(f"{backend}: ingest 100-page PDF (pages/s)", round(pages / wall, 1))
+            engine.search(questions[0])  # warm
+            lat = []
+            for _ in range(3):
+                for q in questions:
+                    t = time.perf_counter()
+                    engine.search(q)
+                    lat.append((time.perf_counter() - t) * 1000)
+            lat.sort()
+            yield row(f"{backend}: hybrid query latency p50 / p95 (ms, n={len(lat)})",
+                      f"{statistics.median(lat):.1f}/{lat[int(0.95 * len(lat)) - 1]:.1f}")
+            engine.close()
+    finally:
+        chroma.stop()
+
+    gguf = llm_path(models)
+    server = start_llama_server(gguf, root / "llama-server.log")
+    src = Source(1, "manual.pdf", "/m.pdf", 3, 3, 1.0, "The default port of the admin console is 8443. " * 20)
+    try:
+        local = LlamaGenerator(gguf, context_size=4096, threads=2)
+        remote = OpenAIGenerator(server.url, api="completion")
+        for name, gen in (("in-process llama.cpp", local), ("HTTP llama_cpp.server", remote)):
+            prompt = build_prompt("Write a long story about the admin console.", [src], gen.count_tokens, 3000)
+            list(gen.stream(prompt, 8, 0.0, threading.Event()))  # warm: model loaded, prompt cache primed
+            ttfts, rates = [], []
+            for i in range(3):
+                q = build_prompt(f"Question {i}: write a long story about the admin console.", [src],
+                                 gen.count_tokens, 3000)
+                t0 = time.perf_counter()
+                first = last = None
+                n = 0
+                for _ in gen.stream(q, 96, 0.0, threading.Event()):
+                    last = time.perf_counter()
+                    first = first or last
+                    n += 1
+                ttfts.append(first - t0)
+                rates.append((n - 1) / (last - first) if n > 1 and last > first else 0.0)
+            yield row(f"{name}: ttft, median of 3 (s)", round(statistics.median(ttfts), 3))
+            yield row(f"{name}: tokens/s, median of 3", round(statistics.median(rates), 1))
+            gen.close()
+    finally:
+        server.stop()

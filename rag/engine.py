@@ -107,9 +107,9 @@ class Engine:
     @property
     def store(self):
         if self._store is None:
-            from .store import ChromaStore
+            from .store import open_store
 
-            self._store = ChromaStore(self.home / "chroma")
+            self._store = open_store(self.settings, self.home / "chroma")
         return self._store
 
     @property
@@ -125,12 +125,9 @@ class Engine:
     @property
     def generator(self):
         if self._generator is None:
-            from .generation import LlamaGenerator, resolve_llm
+            from .generation import make_generator
 
-            s = self.settings
-            path = resolve_llm(s.llm_model, self.home / "models")
-            self._generator = LlamaGenerator(path, context_size=s.context_size, threads=s.threads,
-                                             gpu_layers=s.gpu_layers, seed=s.seed)
+            self._generator = make_generator(self.settings, self.home / "models")
         return self._generator
 
     @cached_property

@@ -9,6 +9,7 @@ get the completion-style prompt and stop strings.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -74,8 +75,10 @@ def resolve_llm(setting: str, models_dir: Path) -> Path:
 
 class LlamaGenerator:
     def __init__(self, model_path: Path, *, context_size: int = 4096, threads: int = 0,
-                 gpu_layers: str = "auto", seed: int = 0):
+                 gpu_layers: str = "auto", seed: int = 0, memory_limit_mb: int = 0):
         self.model_path = Path(model_path)
+        self._memory_limit_mb = memory_limit_mb
+        self.plan = None  # models.hardware.LoadPlan, once loaded
         self.name = self.model_path.stem
         self.context_size = context_size
         self._threads = threads
@@ -111,22 +114,27 @@ class LlamaGenerator:
         self._llm = None
 
     def _load(self):
-        from models.hardware import llama_hardware, resolve_gpu_layers, resolve_threads
+        from models.gguf import gguf_info
+        from models.hardware import llama_hardware, plan_llm_load
 
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
         _silence_llama_log()
-        hw = llama_hardware()
-        layers = resolve_gpu_layers(self._gpu_layers, hw)
-        self.device = hw.device if layers != 0 else "CPU"
+        # Read the GGUF header first: refuse a model that will not fit before llama.cpp maps it.
+        plan = plan_llm_load(gguf_info(self.model_path), self.context_size, self._gpu_layers, self._threads,
+                             self._memory_limit_mb, llama_hardware())
+        for warning in plan.warnings:
+            logging.getLogger("rag.generation").warning("warning: %s", warning)
+        self.plan = plan
+        self.device = plan.device
         try:
             llm = Llama(
                 model_path=str(self.model_path),
                 n_ctx=self.context_size,
-                n_threads=resolve_threads(self._threads),
-                n_gpu_layers=layers,
+                n_threads=plan.threads,
+                n_gpu_layers=plan.gpu_layers,
                 seed=self._seed,
                 verbose=False,
             )
@@ -215,3 +223,18 @@ class LlamaGenerator:
         finally:
             if not finished:  # the consumer stopped early: make the producer stop too
                 cancel.set()
+
+
+def make_generator(settings, models_dir: Path) -> Generator:
+    """The generation backend the settings ask for: in-process llama.cpp (default) or an
+    OpenAI-compatible HTTP server."""
+    if settings.llm_backend == "openai":
+        from .openai_backend import OpenAIGenerator
+
+        return OpenAIGenerator(settings.llm_url, api_key=settings.llm_api_key, model=settings.llm_server_model,
+                               api=settings.llm_api, context_size=settings.context_size,
+                               timeout_s=settings.llm_timeout_s, seed=settings.seed)
+    path = resolve_llm(settings.llm_model, models_dir)
+    return LlamaGenerator(path, context_size=settings.context_size, threads=settings.threads,
+                          gpu_layers=settings.gpu_layers, seed=settings.seed,
+                          memory_limit_mb=settings.memory_limit_mb)

@@ -55,6 +55,17 @@ class Settings:
     gpu_layers: str = "auto"  # auto | 0..N | all
     threads: int = 0  # 0 = physical cores
     seed: int = 0
+    memory_limit_mb: int = 0  # refuse to load an LLM that needs more; 0 = what the OS reports available
+    llm_backend: str = "llama"  # llama (in-process llama.cpp) | openai (an OpenAI-compatible server at llm_url)
+    llm_url: str = ""  # e.g. http://gpu-box:8080/v1 (llama-server, llama_cpp.server, vLLM, Ollama)
+    llm_api_key: str = ""  # sent as "Authorization: Bearer ..." to llm_url
+    llm_api: str = "chat"  # chat (/v1/chat/completions, instruct models) | completion (/v1/completions, base models)
+    llm_server_model: str = ""  # model name sent to the server; empty = the first one it lists at /v1/models
+    llm_timeout_s: float = 120.0  # longest wait for the server to answer or send the next token
+    # vector store
+    chroma_url: str = ""  # empty = embedded chromadb under the data folder; else a Chroma server, http://host:8000
+    chroma_token: str = ""  # token for a Chroma server behind token auth
+    chroma_token_header: str = "Authorization"  # Authorization (sent as "Bearer TOKEN") | X-Chroma-Token
     # documents
     pdf_backend: str = "pdfium"  # pdfium | pypdf
     parse_in_subprocess: bool = True  # read files in a child process with the limits below
@@ -99,6 +110,20 @@ class Settings:
             raise bad("context_size", f"must be between 512 and 262144 (got {self.context_size})")
         if self.gpu_layers not in ("auto", "all") and not self.gpu_layers.isdigit():
             raise bad("gpu_layers", f"must be 'auto', 'all' or a number of layers (got {self.gpu_layers!r})")
+        if self.memory_limit_mb < 0:
+            raise bad("memory_limit_mb", "must be 0 (what the OS reports) or a number of MB")
+        if self.llm_backend not in ("llama", "openai"):
+            raise bad("llm_backend", f"must be llama or openai (got {self.llm_backend!r})")
+        if self.llm_backend == "openai" and not self.llm_url.startswith(("http://", "https://")):
+            raise bad("llm_url", f"must be an http(s):// URL when llm_backend is openai (got {self.llm_url!r})")
+        if self.llm_api not in ("chat", "completion"):
+            raise bad("llm_api", f"must be chat or completion (got {self.llm_api!r})")
+        if self.llm_timeout_s <= 0:
+            raise bad("llm_timeout_s", "must be positive")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise bad("chroma_url", f"must be empty (embedded) or an http(s):// URL (got {self.chroma_url!r})")
+        if self.chroma_token_header not in ("Authorization", "X-Chroma-Token"):
+            raise bad("chroma_token_header", f"must be Authorization or X-Chroma-Token (got {self.chroma_token_header!r})")
         if self.threads < 0:
             raise bad("threads", "must be 0 (auto) or a positive number")
         if self.embedding_batch_size < 1:

@@ -88,3 +88,60 @@ def real_pdfs() -> dict[str, Path]:
             pytest.fail(f"could not fetch the real test PDFs: {result.stderr}")
         pytest.skip(f"real PDFs unavailable here: {result.stderr.strip()}")
     return {line.split("\t")[0]: dest / line.split("\t")[0] for line in result.stdout.splitlines()}
+
+
+# ---- real servers for the scale-out tests (started on first use, once per session) ----------
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    from servers import start_chroma
+
+    root = tmp_path_factory.mktemp("chroma-server")
+    server = start_chroma(root / "data", root / "chroma.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory, models_dir):
+    from models.bundled import llm_path
+    from servers import start_llama_server
+
+    root = tmp_path_factory.mktemp("llama-server")
+    server = start_llama_server(llm_path(models_dir), root / "llama-server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_hub(models_dir):
+    """A hub on 127.0.0.1 serving the bundled GGUF as test/tiny-gguf and the bundled MiniLM
+    folder as test/mini-embedder."""
+    from fakehub import FakeHub
+    from models.bundled import embedder_dir, llm_path
+
+    hub = FakeHub()
+    hub.add("test/tiny-gguf", {"tiny.gguf": llm_path(models_dir)})
+    folder = embedder_dir()
+    hub.add("test/mini-embedder", {str(p.relative_to(folder)): p for p in folder.rglob("*")
+                                    if p.is_file() and not p.name.startswith(".") and p.suffix != ".md"})
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def hub_env(fake_hub, monkeypatch, tmp_path):
+    """Point huggingface_hub (in this process and in child processes) at the fake hub."""
+    import huggingface_hub.constants as hf_constants
+
+    fake_hub.drop_after = None
+    fake_hub.corrupt = set()
+    fake_hub.pause_s = 0.0
+    fake_hub.log.clear()
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    return fake_hub

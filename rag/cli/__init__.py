@@ -10,6 +10,7 @@ from .chats import chats
 from .common import run_guarded
 from .docs import doctor, ingest, list_files, reindex, remove, sync, unwatch, watch
 from .kb import kb
+from .models import models
 from .query import ask, evaluate, search
 
 
@@ -31,7 +32,7 @@ def _exit_code(rv, **_):
 
 
 for command in (ingest, ask, search, evaluate, list_files, remove, reindex, watch, unwatch, sync, kb, chats,
-                doctor):
+                doctor, models):
     cli.add_command(command)
 
 
