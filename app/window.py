@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, self.tr("Export chat to Markdown…"), lambda: self.export_chat(self.chat_id), "Ctrl+E")
         self._action(file, self.tr("Settings…"), self.open_settings, QKeySequence.StandardKey.Preferences)
+        self._action(file, self.tr("Models…"), self.open_models, "Ctrl+Shift+M",
+                     tip=self.tr("Download, choose and remove LLM and embedding models"))
         file.addSeparator()
         self._action(file, self.tr("Quit"), self.close, QKeySequence.StandardKey.Quit)
         chat = bar.addMenu(self.tr("&Chat"))
@@ -765,6 +767,29 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.engine.settings, self)
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())
+
+    @Slot()
+    def open_models(self) -> None:
+        from rag.settings import config_file
+
+        from .models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.engine.home / "models", config_file(), self)
+        dialog.model_chosen.connect(self.use_model)
+        dialog.exec()
+
+    @Slot(str, str)
+    def use_model(self, setting: str, value: str) -> None:
+        """The Models dialog has written `setting = value` to the settings file: use it now."""
+        from dataclasses import replace
+
+        try:
+            changed = self.engine.update_settings(replace(self.engine.settings, **{setting: value}).validate())
+        except (RagError, TypeError) as err:
+            self.show_error(str(err))
+            return
+        if changed & set(REINDEX_FIELDS) and self.engine.needs_reindex(self.kb):
+            self.rebuild_kb()
 
     def apply_settings(self, settings, offer_rebuild=True) -> set[str]:
         from rag.settings import config_file, save_settings

@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="736" />
+        <location filename="../window.py" line="738" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
@@ -287,468 +287,646 @@
         <translation>Settings…</translation>
     </message>
     <message>
+        <location filename="../window.py" line="169" />
+        <source>Models…</source>
+        <translation>Models…</translation>
+    </message>
+    <message>
         <location filename="../window.py" line="170" />
-        <location filename="../window.py" line="863" />
+        <source>Download, choose and remove LLM and embedding models</source>
+        <translation>Download, choose and remove LLM and embedding models</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="172" />
+        <location filename="../window.py" line="888" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../window.py" line="171" />
+        <location filename="../window.py" line="173" />
         <source>&amp;Chat</source>
         <translation>&amp;Chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="859" />
+        <location filename="../window.py" line="174" />
+        <location filename="../window.py" line="884" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="173" />
+        <location filename="../window.py" line="175" />
         <source>Regenerate answer</source>
         <translation>Regenerate answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="174" />
+        <location filename="../window.py" line="176" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="175" />
+        <location filename="../window.py" line="177" />
         <source>Stop answer</source>
         <translation>Stop answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="176" />
-        <location filename="../window.py" line="862" />
+        <location filename="../window.py" line="178" />
+        <location filename="../window.py" line="887" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
     <message>
-        <location filename="../window.py" line="177" />
+        <location filename="../window.py" line="179" />
         <source>&amp;Knowledge base</source>
         <translation>&amp;Knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="178" />
+        <location filename="../window.py" line="180" />
         <source>New…</source>
         <translation>New…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="179" />
+        <location filename="../window.py" line="181" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="180" />
+        <location filename="../window.py" line="182" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="182" />
+        <location filename="../window.py" line="184" />
         <source>Stop following folders…</source>
         <translation>Stop following folders…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="183" />
-        <location filename="../window.py" line="862" />
+        <location filename="../window.py" line="185" />
+        <location filename="../window.py" line="887" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
     <message>
-        <location filename="../window.py" line="184" />
+        <location filename="../window.py" line="186" />
         <source>Rebuild with current settings</source>
         <translation>Rebuild with current settings</translation>
     </message>
     <message>
-        <location filename="../window.py" line="185" />
+        <location filename="../window.py" line="187" />
         <source>&amp;Help</source>
         <translation>&amp;Help</translation>
     </message>
     <message>
-        <location filename="../window.py" line="186" />
+        <location filename="../window.py" line="188" />
         <source>Where is my data…</source>
         <translation>Where is my data…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="187" />
-        <location filename="../window.py" line="864" />
+        <location filename="../window.py" line="189" />
+        <location filename="../window.py" line="889" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../window.py" line="188" />
-        <location filename="../window.py" line="867" />
+        <location filename="../window.py" line="190" />
+        <location filename="../window.py" line="892" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="218" />
+        <location filename="../window.py" line="220" />
         <source>{device} · {threads} threads</source>
         <translation>{device} · {threads} threads</translation>
     </message>
     <message>
-        <location filename="../window.py" line="284" />
+        <location filename="../window.py" line="286" />
         <source>New knowledge base</source>
         <translation>New knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="284" />
+        <location filename="../window.py" line="286" />
         <source>Name:</source>
         <translation>Name:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="297" />
+        <location filename="../window.py" line="299" />
         <source>Rename knowledge base</source>
         <translation>Rename knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="297" />
+        <location filename="../window.py" line="299" />
         <source>New name:</source>
         <translation>New name:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="315" />
+        <location filename="../window.py" line="317" />
         <source>Delete knowledge base</source>
         <translation>Delete knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="316" />
+        <location filename="../window.py" line="318" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>Delete knowledge base '{name}' with its index? Your document files are not touched.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="324" />
+        <location filename="../window.py" line="326" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="341" />
-        <location filename="../window.py" line="861" />
+        <location filename="../window.py" line="343" />
+        <location filename="../window.py" line="886" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="342" />
+        <location filename="../window.py" line="344" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="347" />
+        <location filename="../window.py" line="349" />
         <source>Add a folder of documents</source>
         <translation>Add a folder of documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="353" />
+        <location filename="../window.py" line="355" />
         <source>Follow a folder</source>
         <translation>Follow a folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="372" />
+        <location filename="../window.py" line="374" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>Knowledge base '{name}' follows no folders.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="374" />
+        <location filename="../window.py" line="376" />
         <source>Stop following a folder</source>
         <translation>Stop following a folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="375" />
+        <location filename="../window.py" line="377" />
         <source>Folder (its documents stay indexed):</source>
         <translation>Folder (its documents stay indexed):</translation>
     </message>
     <message>
-        <location filename="../window.py" line="413" />
+        <location filename="../window.py" line="415" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>Wait for indexing to finish (or cancel it) before removing documents.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="423" />
+        <location filename="../window.py" line="425" />
         <source>Removed {n} document(s).</source>
         <translation>Removed {n} document(s).</translation>
     </message>
     <message>
-        <location filename="../window.py" line="432" />
+        <location filename="../window.py" line="434" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}: the file is no longer there</translation>
     </message>
     <message>
-        <location filename="../window.py" line="446" />
+        <location filename="../window.py" line="448" />
         <source>Only the selected documents ({n})</source>
         <translation>Only the selected documents ({n})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="447" />
+        <location filename="../window.py" line="449" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="463" />
+        <location filename="../window.py" line="465" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>Starting… (the embedding model loads on first use)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="473" />
+        <location filename="../window.py" line="475" />
         <source>Cancelling…</source>
         <translation>Cancelling…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>reading</source>
         <translation>reading</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>embedding</source>
         <translation>embedding</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>storing</source>
         <translation>storing</translation>
     </message>
     <message>
-        <location filename="../window.py" line="482" />
+        <location filename="../window.py" line="484" />
         <source>OCR</source>
         <translation>OCR</translation>
     </message>
     <message>
-        <location filename="../window.py" line="490" />
+        <location filename="../window.py" line="492" />
         <source>, page {done}/{total}</source>
         <translation>, page {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="503" />
+        <location filename="../window.py" line="505" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>{n} indexed ({chunks} chunks)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="505" />
+        <location filename="../window.py" line="507" />
         <source>{n} unchanged</source>
         <translation>{n} unchanged</translation>
     </message>
     <message>
-        <location filename="../window.py" line="507" />
+        <location filename="../window.py" line="509" />
         <source>{n} removed</source>
         <translation>{n} removed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="509" />
+        <location filename="../window.py" line="511" />
         <source>{n} failed</source>
         <translation>{n} failed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="510" />
+        <location filename="../window.py" line="512" />
         <source>Cancelled</source>
         <translation>Cancelled</translation>
     </message>
     <message>
-        <location filename="../window.py" line="510" />
+        <location filename="../window.py" line="512" />
         <source>Done</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
+        <location filename="../window.py" line="513" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}: {parts} in {seconds:.1f} s</translation>
     </message>
     <message>
-        <location filename="../window.py" line="516" />
+        <location filename="../window.py" line="518" />
         <source>Indexing stopped.</source>
         <translation>Indexing stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="590" />
+        <location filename="../window.py" line="592" />
         <source>Rename chat</source>
         <translation>Rename chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="590" />
+        <location filename="../window.py" line="592" />
         <source>Title:</source>
         <translation>Title:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="596" />
+        <location filename="../window.py" line="598" />
         <source>Delete chat</source>
         <translation>Delete chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="596" />
+        <location filename="../window.py" line="598" />
         <source>Delete this conversation?</source>
         <translation>Delete this conversation?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="606" />
+        <location filename="../window.py" line="608" />
         <source>There is no saved conversation to export yet.</source>
         <translation>There is no saved conversation to export yet.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="611" />
+        <location filename="../window.py" line="613" />
         <source>Export chat</source>
         <translation>Export chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="612" />
+        <location filename="../window.py" line="614" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="618" />
+        <location filename="../window.py" line="620" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}: cannot write the file ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="622" />
         <source>Exported to {path}</source>
         <translation>Exported to {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="634" />
+        <location filename="../window.py" line="636" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="649" />
-        <location filename="../window.py" line="735" />
+        <location filename="../window.py" line="651" />
+        <location filename="../window.py" line="737" />
         <source>answering…</source>
         <translation>answering…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="679" />
+        <location filename="../window.py" line="681" />
         <source>Answer copied.</source>
         <translation>Answer copied.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="685" />
-        <location filename="../window.py" line="735" />
+        <location filename="../window.py" line="687" />
+        <location filename="../window.py" line="737" />
         <source>stopping…</source>
         <translation>stopping…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="703" />
+        <location filename="../window.py" line="705" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="706" />
+        <location filename="../window.py" line="708" />
         <source>Stopped.</source>
         <translation>Stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="713" />
+        <location filename="../window.py" line="715" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>The model gave no answer; try rephrasing the question.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="739" />
         <source>ready</source>
         <translation>ready</translation>
     </message>
     <message>
-        <location filename="../window.py" line="775" />
+        <location filename="../window.py" line="800" />
         <source>Could not save the settings: {why}</source>
         <translation>Could not save the settings: {why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="790" />
+        <location filename="../window.py" line="815" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="793" />
+        <location filename="../window.py" line="818" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>These files are no longer on disk and will be dropped: {files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="795" />
+        <location filename="../window.py" line="820" />
         <source>Rebuild knowledge base</source>
         <translation>Rebuild knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="804" />
+        <location filename="../window.py" line="829" />
         <source>Data folder</source>
         <translation>Data folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="804" />
+        <location filename="../window.py" line="829" />
         <source>Settings file</source>
         <translation>Settings file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="805" />
+        <location filename="../window.py" line="830" />
         <source>Log file</source>
         <translation>Log file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="806" />
+        <location filename="../window.py" line="831" />
         <source>Knowledge bases</source>
         <translation>Knowledge bases</translation>
     </message>
     <message>
-        <location filename="../window.py" line="806" />
+        <location filename="../window.py" line="831" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../window.py" line="816" />
+        <location filename="../window.py" line="841" />
         <source>Delete all data</source>
         <translation>Delete all data</translation>
     </message>
     <message>
-        <location filename="../window.py" line="817" />
+        <location filename="../window.py" line="842" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="826" />
+        <location filename="../window.py" line="851" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>Wait for indexing and answers to finish before deleting data.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="840" />
+        <location filename="../window.py" line="865" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}: could not delete ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="854" />
+        <location filename="../window.py" line="879" />
         <source>All data deleted.</source>
         <translation>All data deleted.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="883" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="883" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="859" />
+        <location filename="../window.py" line="884" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="860" />
+        <location filename="../window.py" line="885" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="860" />
+        <location filename="../window.py" line="885" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="861" />
+        <location filename="../window.py" line="886" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="868" />
+        <location filename="../window.py" line="893" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsDialog</name>
+    <message>
+        <location filename="../models_dialog.py" line="76" />
+        <source>Models</source>
+        <translation>Models</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Size</source>
+        <translation>Size</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Licence</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="81" />
+        <source>Languages</source>
+        <translation>Languages</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="81" />
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="100" />
+        <source>Pull</source>
+        <translation>Pull</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="101" />
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="102" />
+        <source>Use</source>
+        <translation>Use</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="103" />
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="104" />
+        <source>Close</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="143" />
+        <source>In use</source>
+        <translation>In use</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="145" />
+        <source>Bundled</source>
+        <translation>Bundled</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="147" />
+        <source>Installed</source>
+        <translation>Installed</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="149" />
+        <source>Not downloaded</source>
+        <translation>Not downloaded</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="150" />
+        <source>LLM</source>
+        <translation>LLM</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="150" />
+        <source>Embeddings</source>
+        <translation>Embeddings</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="191" />
+        <source>context {0} tokens</source>
+        <translation>context {0} tokens</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="193" />
+        <source>needs about {0} GB RAM</source>
+        <translation>needs about {0} GB RAM</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="209" />
+        <source>starting…</source>
+        <translation>starting…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="210" />
+        <source>Contacting the model hub for {0}…</source>
+        <translation>Contacting the model hub for {0}…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="223" />
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="227" />
+        <source>{0} of {1} · {2}/s · {3} left</source>
+        <translation>{0} of {1} · {2}/s · {3} left</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="233" />
+        <source>done</source>
+        <translation>done</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="234" />
+        <source>Downloaded and verified into {0}</source>
+        <translation>Downloaded and verified into {0}</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="237" />
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="241" />
+        <source>cancelled</source>
+        <translation>cancelled</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="242" />
+        <source>Cancelled; Pull again to resume where it stopped.</source>
+        <translation>Cancelled; Pull again to resume where it stopped.</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="261" />
+        <source>{0} is now {1}</source>
+        <translation>{0} is now {1}</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="269" />
+        <source>Remove model</source>
+        <translation>Remove model</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="270" />
+        <source>Remove {0} from this computer?</source>
+        <translation>Remove {0} from this computer?</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="278" />
+        <source>Removed {0}</source>
+        <translation>Removed {0}</translation>
     </message>
 </context>
 <context>

@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="736" />
+        <location filename="../window.py" line="738" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
@@ -287,468 +287,646 @@
         <translation>设置…</translation>
     </message>
     <message>
+        <location filename="../window.py" line="169" />
+        <source>Models…</source>
+        <translation>模型…</translation>
+    </message>
+    <message>
         <location filename="../window.py" line="170" />
-        <location filename="../window.py" line="863" />
+        <source>Download, choose and remove LLM and embedding models</source>
+        <translation>下载、选择和删除 LLM 与嵌入模型</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="172" />
+        <location filename="../window.py" line="888" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../window.py" line="171" />
+        <location filename="../window.py" line="173" />
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="859" />
+        <location filename="../window.py" line="174" />
+        <location filename="../window.py" line="884" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="173" />
+        <location filename="../window.py" line="175" />
         <source>Regenerate answer</source>
         <translation>重新生成回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="174" />
+        <location filename="../window.py" line="176" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="175" />
+        <location filename="../window.py" line="177" />
         <source>Stop answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="176" />
-        <location filename="../window.py" line="862" />
+        <location filename="../window.py" line="178" />
+        <location filename="../window.py" line="887" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
     <message>
-        <location filename="../window.py" line="177" />
+        <location filename="../window.py" line="179" />
         <source>&amp;Knowledge base</source>
         <translation>知识库(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="178" />
+        <location filename="../window.py" line="180" />
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="179" />
+        <location filename="../window.py" line="181" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="180" />
+        <location filename="../window.py" line="182" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="182" />
+        <location filename="../window.py" line="184" />
         <source>Stop following folders…</source>
         <translation>停止跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="183" />
-        <location filename="../window.py" line="862" />
+        <location filename="../window.py" line="185" />
+        <location filename="../window.py" line="887" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="184" />
+        <location filename="../window.py" line="186" />
         <source>Rebuild with current settings</source>
         <translation>按当前设置重建</translation>
     </message>
     <message>
-        <location filename="../window.py" line="185" />
+        <location filename="../window.py" line="187" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="186" />
+        <location filename="../window.py" line="188" />
         <source>Where is my data…</source>
         <translation>我的数据在哪里…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="187" />
-        <location filename="../window.py" line="864" />
+        <location filename="../window.py" line="189" />
+        <location filename="../window.py" line="889" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../window.py" line="188" />
-        <location filename="../window.py" line="867" />
+        <location filename="../window.py" line="190" />
+        <location filename="../window.py" line="892" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="218" />
+        <location filename="../window.py" line="220" />
         <source>{device} · {threads} threads</source>
         <translation>{device} · {threads} 个线程</translation>
     </message>
     <message>
-        <location filename="../window.py" line="284" />
+        <location filename="../window.py" line="286" />
         <source>New knowledge base</source>
         <translation>新建知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="284" />
+        <location filename="../window.py" line="286" />
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="297" />
+        <location filename="../window.py" line="299" />
         <source>Rename knowledge base</source>
         <translation>重命名知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="297" />
+        <location filename="../window.py" line="299" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="315" />
+        <location filename="../window.py" line="317" />
         <source>Delete knowledge base</source>
         <translation>删除知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="316" />
+        <location filename="../window.py" line="318" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>删除知识库“{name}”及其索引？你的文档文件不受影响。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="324" />
+        <location filename="../window.py" line="326" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>请等待索引完成（或取消索引）后再删除知识库。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="341" />
-        <location filename="../window.py" line="861" />
+        <location filename="../window.py" line="343" />
+        <location filename="../window.py" line="886" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="342" />
+        <location filename="../window.py" line="344" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>文档 (*.pdf *.txt *.md *.markdown);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="347" />
+        <location filename="../window.py" line="349" />
         <source>Add a folder of documents</source>
         <translation>添加文档文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="353" />
+        <location filename="../window.py" line="355" />
         <source>Follow a folder</source>
         <translation>跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="372" />
+        <location filename="../window.py" line="374" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="374" />
+        <location filename="../window.py" line="376" />
         <source>Stop following a folder</source>
         <translation>停止跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="375" />
+        <location filename="../window.py" line="377" />
         <source>Folder (its documents stay indexed):</source>
         <translation>文件夹（其中的文档仍保留索引）：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="413" />
+        <location filename="../window.py" line="415" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>请等待索引完成（或取消索引）后再移除文档。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="423" />
+        <location filename="../window.py" line="425" />
         <source>Removed {n} document(s).</source>
         <translation>已移除 {n} 个文档。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="432" />
+        <location filename="../window.py" line="434" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}：文件已不在原处</translation>
     </message>
     <message>
-        <location filename="../window.py" line="446" />
+        <location filename="../window.py" line="448" />
         <source>Only the selected documents ({n})</source>
         <translation>仅限选中的文档（{n}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="447" />
+        <location filename="../window.py" line="449" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="463" />
+        <location filename="../window.py" line="465" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="473" />
+        <location filename="../window.py" line="475" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>reading</source>
         <translation>读取中</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>embedding</source>
         <translation>向量化中</translation>
     </message>
     <message>
-        <location filename="../window.py" line="481" />
+        <location filename="../window.py" line="483" />
         <source>storing</source>
         <translation>保存中</translation>
     </message>
     <message>
-        <location filename="../window.py" line="482" />
+        <location filename="../window.py" line="484" />
         <source>OCR</source>
         <translation>OCR 识别</translation>
     </message>
     <message>
-        <location filename="../window.py" line="490" />
+        <location filename="../window.py" line="492" />
         <source>, page {done}/{total}</source>
         <translation>，第 {done}/{total} 页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="503" />
+        <location filename="../window.py" line="505" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>已索引 {n} 个（{chunks} 个分块）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="505" />
+        <location filename="../window.py" line="507" />
         <source>{n} unchanged</source>
         <translation>{n} 个未变化</translation>
     </message>
     <message>
-        <location filename="../window.py" line="507" />
+        <location filename="../window.py" line="509" />
         <source>{n} removed</source>
         <translation>已移除 {n} 个</translation>
     </message>
     <message>
-        <location filename="../window.py" line="509" />
+        <location filename="../window.py" line="511" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../window.py" line="510" />
+        <location filename="../window.py" line="512" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../window.py" line="510" />
+        <location filename="../window.py" line="512" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
+        <location filename="../window.py" line="513" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../window.py" line="516" />
+        <location filename="../window.py" line="518" />
         <source>Indexing stopped.</source>
         <translation>索引已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="590" />
+        <location filename="../window.py" line="592" />
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="590" />
+        <location filename="../window.py" line="592" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="596" />
+        <location filename="../window.py" line="598" />
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="596" />
+        <location filename="../window.py" line="598" />
         <source>Delete this conversation?</source>
         <translation>删除这个对话？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="606" />
+        <location filename="../window.py" line="608" />
         <source>There is no saved conversation to export yet.</source>
         <translation>还没有可导出的已保存对话。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="611" />
+        <location filename="../window.py" line="613" />
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="612" />
+        <location filename="../window.py" line="614" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="618" />
+        <location filename="../window.py" line="620" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}：无法写入文件（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="622" />
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="634" />
+        <location filename="../window.py" line="636" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>知识库“{name}”还没有文档。{hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="649" />
-        <location filename="../window.py" line="735" />
+        <location filename="../window.py" line="651" />
+        <location filename="../window.py" line="737" />
         <source>answering…</source>
         <translation>正在回答…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="679" />
+        <location filename="../window.py" line="681" />
         <source>Answer copied.</source>
         <translation>回答已复制。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="685" />
-        <location filename="../window.py" line="735" />
+        <location filename="../window.py" line="687" />
+        <location filename="../window.py" line="737" />
         <source>stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="703" />
+        <location filename="../window.py" line="705" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="706" />
+        <location filename="../window.py" line="708" />
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="713" />
+        <location filename="../window.py" line="715" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>模型没有给出回答；请换一种问法。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="739" />
         <source>ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../window.py" line="775" />
+        <location filename="../window.py" line="800" />
         <source>Could not save the settings: {why}</source>
         <translation>无法保存设置：{why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="790" />
+        <location filename="../window.py" line="815" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="793" />
+        <location filename="../window.py" line="818" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="795" />
+        <location filename="../window.py" line="820" />
         <source>Rebuild knowledge base</source>
         <translation>重建知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="804" />
+        <location filename="../window.py" line="829" />
         <source>Data folder</source>
         <translation>数据文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="804" />
+        <location filename="../window.py" line="829" />
         <source>Settings file</source>
         <translation>设置文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="805" />
+        <location filename="../window.py" line="830" />
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="806" />
+        <location filename="../window.py" line="831" />
         <source>Knowledge bases</source>
         <translation>知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="806" />
+        <location filename="../window.py" line="831" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="816" />
+        <location filename="../window.py" line="841" />
         <source>Delete all data</source>
         <translation>删除全部数据</translation>
     </message>
     <message>
-        <location filename="../window.py" line="817" />
+        <location filename="../window.py" line="842" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="826" />
+        <location filename="../window.py" line="851" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>请等待索引和回答完成后再删除数据。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="840" />
+        <location filename="../window.py" line="865" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}：无法删除（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="854" />
+        <location filename="../window.py" line="879" />
         <source>All data deleted.</source>
         <translation>全部数据已删除。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="883" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="883" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="859" />
+        <location filename="../window.py" line="884" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="860" />
+        <location filename="../window.py" line="885" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="860" />
+        <location filename="../window.py" line="885" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="861" />
+        <location filename="../window.py" line="886" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="868" />
+        <location filename="../window.py" line="893" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsDialog</name>
+    <message>
+        <location filename="../models_dialog.py" line="76" />
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="80" />
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="81" />
+        <source>Languages</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="81" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="100" />
+        <source>Pull</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="101" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="102" />
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="103" />
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="104" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="143" />
+        <source>In use</source>
+        <translation>使用中</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="145" />
+        <source>Bundled</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="147" />
+        <source>Installed</source>
+        <translation>已安装</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="149" />
+        <source>Not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="150" />
+        <source>LLM</source>
+        <translation>LLM</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="150" />
+        <source>Embeddings</source>
+        <translation>嵌入</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="191" />
+        <source>context {0} tokens</source>
+        <translation>上下文 {0} 个词元</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="193" />
+        <source>needs about {0} GB RAM</source>
+        <translation>需要约 {0} GB 内存</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="209" />
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="210" />
+        <source>Contacting the model hub for {0}…</source>
+        <translation>正在连接模型仓库获取 {0}…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="223" />
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="227" />
+        <source>{0} of {1} · {2}/s · {3} left</source>
+        <translation>{0} / {1} · {2}/秒 · 剩余 {3}</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="233" />
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="234" />
+        <source>Downloaded and verified into {0}</source>
+        <translation>已下载并校验，保存在 {0}</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="237" />
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="241" />
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="242" />
+        <source>Cancelled; Pull again to resume where it stopped.</source>
+        <translation>已取消；再次点击“下载”可从中断处继续。</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="261" />
+        <source>{0} is now {1}</source>
+        <translation>{0} 现在是 {1}</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="269" />
+        <source>Remove model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="270" />
+        <source>Remove {0} from this computer?</source>
+        <translation>从这台电脑上删除 {0}？</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="278" />
+        <source>Removed {0}</source>
+        <translation>已删除 {0}</translation>
     </message>
 </context>
 <context>
