@@ -536,7 +536,7 @@ class Engine:
                     raise item
                 page_no, batch = item
                 yield FileProgress(path, "embedding", page_no, doc.page_count)
-                self._store_batch(kb, rec, sha, batch)
+                self._store_batch(kb, rec, sha, batch, cancel)
                 written += len(batch)
                 if cancel.is_set():
                     break
@@ -546,10 +546,11 @@ class Engine:
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
         return doc.page_count, written
 
-    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list) -> None:
+    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
+                     cancel: threading.Event | None = None) -> None:
         # The section title (PDF outline / Markdown heading) gives a chunk its topic.
         indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
-        vectors = self.embedder.embed_documents(indexed)
+        vectors = self._embed_cancellable(indexed, cancel)
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
         self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
         name = Path(rec.path).name
@@ -564,6 +565,25 @@ class Engine:
                 for c in batch
             ],
         )
+
+    def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None):
+        """Embed a large batch in length-sorted slices of the embedder's batch size, checking
+        `cancel` between slices, so Cancel and closing the app take effect within a second or two
+        while padding stays as small as one big length-sorted call would make it."""
+        import numpy as np
+
+        emb = self.embedder
+        step = max(1, emb.batch_size)
+        if cancel is None or len(texts) <= step:
+            return emb.embed_documents(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), emb.dim), dtype=np.float32)
+        for start in range(0, len(order), step):
+            if cancel.is_set():
+                raise _Cancelled()
+            part = order[start:start + step]
+            out[part] = emb.embed_documents([texts[i] for i in part])
+        return out
 
     # ---- retrieval and answers ---------------------------------------------------------
 
