@@ -678,6 +678,8 @@ class Engine:
         sources = found.sources
         if s.neighbours:
             sources = self._with_neighbours(self._kb(kb), sources, s.neighbours)
+        if language == "auto":
+            language = s.answer_language
         prompt = build_prompt(question, sources, gen.count_tokens, budget, history, language)
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)

@@ -75,6 +75,7 @@ class Settings:
     default_kb: str = "default"
     theme: str = "system"  # system | light | dark
     ui_language: str = "auto"  # auto (system locale) | en | zh_CN: the desktop app's language
+    answer_language: str = "auto"  # auto (the question's language) | en | zh: the language answers are asked in
 
     def validate(self, origin: str = "settings") -> "Settings":
         def bad(name: str, why: str) -> SettingsError:
@@ -138,6 +139,8 @@ class Settings:
             raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
         if self.theme not in ("system", "light", "dark"):
             raise bad("theme", f"must be system, light or dark (got {self.theme!r})")
+        if self.answer_language not in ("auto", "en", "zh"):
+            raise bad("answer_language", f"must be auto, en or zh (got {self.answer_language!r})")
         if self.ui_language not in ("auto", "en", "zh_CN"):
             raise bad("ui_language", f"must be auto, en or zh_CN (got {self.ui_language!r})")
         if not self.default_kb.strip():

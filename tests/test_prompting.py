@@ -46,3 +46,19 @@ def test_language_follows_question():
     assert "请用中文回答" in zh.system and "问题：额定电压是多少？" in zh.completion
     en = build_prompt("What is the voltage?", [src(1, "12 V.")], words, 10_000)
     assert "Answer in English" in en.system
+
+
+def test_answer_language_setting_overrides_the_question(make_engine, tmp_path):
+    from pdfs import make_sample_pdf
+    from test_generation import ScriptedGenerator
+
+    gen = ScriptedGenerator(["ok"])
+    engine = make_engine(generator=gen, answer_language="zh", abstain=False)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    list(engine.ask("What port does the admin console use?"))
+    assert "请用中文回答" in gen.prompts[-1].system
+    engine.update_settings(engine.settings.__class__(answer_language="auto", abstain=False))
+    list(engine.ask("What port does the admin console use?"))
+    assert "Answer in English" in gen.prompts[-1].system
+    list(engine.ask("管理控制台使用哪个端口？"))
+    assert "请用中文回答" in gen.prompts[-1].system
