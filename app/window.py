@@ -189,12 +189,15 @@ class MainWindow(QMainWindow):
                 self.docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
             case FileProgress():
                 self._set_progress(ev.done / ev.total if ev.total else 0)
-                pages = f", page {ev.done}/{ev.total}" if ev.total else ""
                 self.docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): "
-                                         f"{ev.stage}{pages}")
+                                         f"{ev.describe()}")
                 self.refresh()
             case FileIndexed() | FileSkipped():
                 self._set_progress(1)
+                if isinstance(ev, FileIndexed) and ev.ocr_failed:
+                    pages = ", ".join(map(str, ev.ocr_failed))
+                    self._failures.append(f"{ev.name}: indexed, but OCR could not read page(s) {pages}")
+                    self.show_error("; ".join(self._failures))
                 self.refresh()
             case FileFailed():
                 self._failures.append(f"{ev.name}: {ev.reason}")
