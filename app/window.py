@@ -489,12 +489,19 @@ class MainWindow(QMainWindow):
                 self.docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
             case FileProgress():
                 self._set_progress(ev.done / ev.total if ev.total else 0)
-                pages = self.tr(", page {done}/{total}").format(done=ev.done, total=ev.total) if ev.total else ""
-                self.docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): "
-                                         f"{stages.get(ev.stage, ev.stage)}{pages}")
+                if ev.stage == "ocr":
+                    what = self.tr("page {done}/{total} · OCR").format(done=ev.done, total=ev.total or "?")
+                else:
+                    pages = self.tr(", page {done}/{total}").format(done=ev.done, total=ev.total) if ev.total else ""
+                    what = f"{stages.get(ev.stage, ev.stage)}{pages}"
+                self.docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): {what}")
                 self.refresh()
             case FileIndexed() | FileSkipped() | FileRemoved():
                 self._set_progress(1)
+                if isinstance(ev, FileIndexed) and ev.ocr_failed:
+                    pages = ", ".join(map(str, ev.ocr_failed))
+                    self._failures.append(f"{ev.name}: indexed, but OCR could not read page(s) {pages}")
+                    self.show_error("; ".join(self._failures))
                 self.refresh()
             case FileFailed():
                 self._failures.append(f"{ev.name}: {ev.reason}")

@@ -1,6 +1,6 @@
 """Run the benchmark suite and print a table of figures and ratios.
 
-    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, abstain, langchain, scaleout (default: all)
+    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, abstain, langchain, scaleout, gui, ocr (default: all)
 
 Real PDFs come from scripts/fetch_pdfs.py; every suite works in its own RAG_HOME under
 bench/results/ (ignored by git) so nothing touches the user's data.
@@ -17,7 +17,7 @@ from . import suites
 
 SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
           "retrieval": suites.bench_retrieval, "abstain": suites.bench_abstain,
-          "langchain": suites.bench_langchain, "gui": suites.bench_gui, "scaleout": suites.bench_scaleout}
+          "langchain": suites.bench_langchain, "gui": suites.bench_gui, "scaleout": suites.bench_scaleout, "ocr": suites.bench_ocr}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ class Chunk:
     char_end: int  # raw offset in page `page_end`
     tokens: int
     section: str = ""
+    ocr: bool = False  # some of its text was read by OCR
 
 
 @dataclass
@@ -143,4 +144,5 @@ class Chunker:
             char_end=last.page.offsets[last.end],
             tokens=sum(s.tokens for s in segs),
             section=section,
+            ocr=any(run[0].page.ocr for run in page_runs),
         )

@@ -273,13 +273,17 @@ class Engine:
 
         return ParserProcess(self.settings.parse_timeout_s, self.settings.parse_memory_mb)
 
-    def _open(self, path: Path):
-        if self.settings.parse_in_subprocess:
+    def _open(self, path: Path, cancel: threading.Event | None = None):
+        from .ocr import OcrOptions
+
+        s = self.settings
+        ocr = OcrOptions(s.ocr, s.ocr_engine, s.ocr_page_timeout_s)
+        if s.parse_in_subprocess:
             from .loaders import check_readable
 
             check_readable(path)  # cheap checks stay here: clear errors without a round trip
-            return self.parser.open(path, self.settings.pdf_backend)
-        return open_document(path, self.settings.pdf_backend)
+            return self.parser.open(path, s.pdf_backend, ocr, cancel)
+        return open_document(path, s.pdf_backend, ocr)
 
     def _check_model(self, kb: KnowledgeBase) -> KnowledgeBase:
         emb = self.embedder
@@ -454,13 +458,13 @@ class Engine:
             self.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
             return FileSkipped(path, "unchanged")
         try:
-            doc = self._open(path)
+            doc = self._open(path, cancel)
         except DocumentError as err:
             self.catalog.record_failure(kb, key, path.name, err.reason)
             return FileFailed(path, err.reason)
         rec = self.catalog.begin_file(kb, key, path.name, st.st_size, st.st_mtime_ns, sha)
         try:
-            pages, chunks = yield from self._write_chunks(kb, rec, doc, sha, cancel)
+            pages, chunks, ocr_pages, ocr_failed = yield from self._write_chunks(kb, rec, doc, sha, cancel)
             if cancel.is_set():
                 raise _Cancelled()
             if chunks == 0:
@@ -486,18 +490,29 @@ class Engine:
         if committed.stale_sha256:
             self._delete_chunks(kb, rec.id, committed.stale_sha256)
             self.catalog.clear_stale(rec.id)
-        return FileIndexed(path, pages, chunks, time.perf_counter() - t0)
+        return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed)
 
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
         """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
         this thread embeds and stores batches, so parsing hides behind embedding and memory
-        stays bounded (pages are streamed, at most a few batches wait)."""
+        stays bounded (pages are streamed, at most a few batches wait). The reader also passes
+        on "page N is being OCR'd" notes, which become FileProgress(stage="ocr") events."""
         emb = self.embedder
         emb.load()
         max_tokens = min(self.settings.chunk_tokens, emb.max_tokens)
         chunker = Chunker(emb.counter, max_tokens, min(self.settings.chunk_overlap, max_tokens // 3))
         batches: queue.Queue = queue.Queue(maxsize=4)
         stop = threading.Event()
+        ocr_pages: list[int] = []
+        ocr_failed: list[int] = []
+
+        def note(stage: str, number: int) -> None:
+            try:  # progress only: dropped when the queue is full of batches
+                batches.put_nowait(_Progress(stage, number))
+            except queue.Full:
+                pass
+
+        doc.on_progress = note
 
         def read() -> None:
             batch: list = []
@@ -507,6 +522,10 @@ class Engine:
                 nonlocal page_no
                 for page in doc.pages():
                     page_no = page.number
+                    if page.ocr:
+                        ocr_pages.append(page.number)
+                    if page.ocr_error:
+                        ocr_failed.append(page.number)
                     if cancel.is_set() or stop.is_set():
                         return
                     yield page
@@ -534,6 +553,9 @@ class Engine:
                     break
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, _Progress):
+                    yield FileProgress(path, item.stage, item.page, doc.page_count)
+                    continue
                 page_no, batch = item
                 yield FileProgress(path, "embedding", page_no, doc.page_count)
                 self._store_batch(kb, rec, sha, batch, cancel)
@@ -544,7 +566,7 @@ class Engine:
             stop.set()
             reader.join()
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
-        return doc.page_count, written
+        return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed)
 
     def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
                      cancel: threading.Event | None = None) -> None:
@@ -560,7 +582,7 @@ class Engine:
                 {
                     "file": name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": c.page,
                     "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end,
-                    "chunk": c.index, "tokens": c.tokens, "section": c.section,
+                    "chunk": c.index, "tokens": c.tokens, "section": c.section, "ocr": c.ocr,
                 }
                 for c in batch
             ],
@@ -710,6 +732,12 @@ def _join_overlapping(a: str, b: str, longest: int = 600) -> str:
 
 
 _END = object()
+
+
+@dataclass(frozen=True)
+class _Progress:
+    stage: str
+    page: int
 
 
 def _put(q: queue.Queue, item, stop: threading.Event) -> None:

@@ -88,7 +88,8 @@ class EncryptedPdfError(DocumentError):
 
 class NoTextLayerError(DocumentError):
     reason_template = (
-        "the PDF has no text layer: it looks scanned; run OCR on it (e.g. ocrmypdf) and add the result"
+        "the PDF has no text layer: it looks scanned; turn OCR on (setting ocr = true, RAG_OCR=1) "
+        "or run OCR on it (e.g. ocrmypdf) and add the result"
     )
 
 

@@ -28,9 +28,14 @@ class FileStarted(_Named):
 @dataclass(frozen=True)
 class FileProgress(_Named):
     path: Path
-    stage: str  # "reading" | "embedding" | "storing"
+    stage: str  # "ocr" (page `done` is being OCR'd) | "embedding" | "storing"
     done: int
     total: int  # 0 when unknown
+
+    def describe(self) -> str:
+        """"page 12/80 · OCR", "embedding page 12/80"."""
+        pages = f"page {self.done}/{self.total}" if self.total else f"page {self.done}"
+        return f"{pages} · OCR" if self.stage == "ocr" else f"{self.stage} {pages}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class FileIndexed(_Named):
     pages: int
     chunks: int
     seconds: float
+    ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
+    ocr_failed: tuple[int, ...] = ()  # pages that needed OCR and could not be read (no text from them)
 
 
 @dataclass(frozen=True)
@@ -89,12 +96,13 @@ class Source:
     score: float
     text: str
     chunk_id: str = ""
-    char_start: int = 0
+    char_start: int = 0  # for OCR'd text: offsets in the OCR text of the page
     char_end: int = 0
+    ocr: bool = False  # the passage was read by OCR from a scanned page
 
     def label(self) -> str:
         pages = f"p.{self.page}" if self.page == self.page_end else f"pp.{self.page}-{self.page_end}"
-        return f"{self.file} {pages}"
+        return f"{self.file} {pages}" + (" (OCR)" if self.ocr else "")
 
     def to_json(self) -> dict:
         return {
@@ -105,6 +113,7 @@ class Source:
             "page_end": self.page_end,
             "score": round(float(self.score), 6),
             "text": self.text,
+            "ocr": self.ocr,
         }
 
 

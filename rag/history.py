@@ -163,7 +163,7 @@ def _message(row: sqlite3.Row) -> Message:
     sources = tuple(
         Source(n=s["n"], file=s["file"], path=s["path"], page=s["page"], page_end=s["page_end"], score=s["score"],
                text=s["text"], chunk_id=s.get("chunk_id", ""), char_start=s.get("char_start", 0),
-               char_end=s.get("char_end", 0))
+               char_end=s.get("char_end", 0), ocr=bool(s.get("ocr", False)))
         for s in json.loads(row["sources"])
     )
     return Message(row["id"], row["chat_id"], row["role"], row["text"], sources, row["created"])

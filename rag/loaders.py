@@ -1,6 +1,8 @@
 """Read documents page by page into cleaned text with 1-based page numbers.
 
 Backends for PDF text: PDFium (default: fast, right on CJK) and pypdf (selectable).
+Pages without a text layer (scans) are rendered and OCR'd when OCR options are given
+(`rag.ocr`); such pages carry `ocr=True`, and a page whose OCR failed carries the reason.
 Plain text and Markdown are one "page"; Markdown headings become section titles.
 Every failure is a DocumentError subclass that names the file and says what to do.
 """
@@ -11,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from .errors import (
     CorruptPdfError,
@@ -25,6 +27,7 @@ from .errors import (
     UnreadableFileError,
     UnsupportedFileError,
 )
+from .ocr import OcrError, OcrOptions
 from .paths import is_text
 from .textclean import clean_page
 
@@ -43,14 +46,23 @@ class Page:
     text: str  # cleaned
     offsets: list[int]  # cleaned index -> raw page-text index (len(text) + 1 entries)
     sections: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading)
+    ocr: bool = False  # the text was read by OCR from the rendered page (offsets index the OCR text)
+    ocr_error: str = ""  # the page needed OCR and it failed: why
+
+
+ProgressCallback = Callable[[str, int], None]  # (stage, 1-based page): "ocr" before a page is OCR'd
 
 
 class LoadedDocument(Protocol):
     path: Path
     page_count: int
     kind: str  # "pdf" | "text" | "markdown"
+    on_progress: ProgressCallback | None
 
-    def pages(self) -> Iterator[Page]: ...
+    def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:
+        """Pages from 0-based index `start`; at the end a PDF that gave (almost) no text raises
+        NoTextLayerError unless `check` is false (the caller then uses TextLayerCheck)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -68,16 +80,85 @@ def check_readable(path: Path) -> None:
         raise EmptyFileError(path)
 
 
-def open_document(path: Path, backend: str = "pdfium") -> LoadedDocument:
+def open_document(path: Path, backend: str = "pdfium", ocr: OcrOptions | None = None) -> LoadedDocument:
+    """`ocr`: what to do with pages that have no text layer; None or disabled = nothing (the
+    file then fails with NoTextLayerError if no page has text)."""
     path = Path(path)
     check_readable(path)
     suffix = path.suffix.lower()
     if suffix in PDF_SUFFIXES:
         _check_pdf_header(path)
         if backend == "pypdf":
-            return PypdfDocument(path)
-        return PdfiumDocument(path)
+            return PypdfDocument(path, ocr)
+        return PdfiumDocument(path, ocr)
     return TextDocument(path, markdown=suffix in MARKDOWN_SUFFIXES)
+
+
+class TextLayerCheck:
+    """Counts what the pages of a PDF gave; `finish()` raises NoTextLayerError, saying whether
+    OCR was off, failed, or found nothing, when the file holds (almost) no text."""
+
+    def __init__(self, path: Path, page_count: int, ocr: OcrOptions | None):
+        self.path = path
+        self.page_count = page_count
+        self.ocr_enabled = bool(ocr and ocr.enabled)
+        self.visible = 0
+        self.ocr_pages: list[int] = []
+        self.ocr_failed: list[tuple[int, str]] = []
+
+    def add(self, page: Page) -> None:
+        self.visible += len(page.text)
+        if page.ocr:
+            self.ocr_pages.append(page.number)
+        if page.ocr_error:
+            self.ocr_failed.append((page.number, page.ocr_error))
+
+    def finish(self) -> None:
+        if self.visible >= MIN_CHARS_PER_PAGE * self.page_count or self.visible >= 200:
+            return
+        if not self.ocr_enabled:
+            raise NoTextLayerError(self.path)
+        if self.ocr_failed:
+            number, why = self.ocr_failed[0]
+            raise NoTextLayerError(self.path, f"the PDF has no text layer and OCR failed (page {number}: {why}); "
+                                              "run OCR on it (e.g. ocrmypdf) and add the result")
+        raise NoTextLayerError(self.path, "the PDF has no text layer and OCR found no text on its pages; "
+                                          "if it does hold text, run OCR on it (e.g. ocrmypdf) and add the result")
+
+
+class _PageOcr:
+    """OCR of one document's pages; the engine loads on the first page that needs it (once per
+    process), and an engine that cannot load fails every page with the same reason."""
+
+    def __init__(self, options: OcrOptions | None):
+        self.options = options if options and options.enabled else None
+        self._unavailable: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.options is not None
+
+    def read(self, pdfium_page, number: int, on_progress: ProgressCallback | None) -> tuple[str, str]:
+        """(raw text, "") or ("", why OCR failed)."""
+        from . import ocr
+
+        if self._unavailable:
+            return "", self._unavailable
+        try:
+            engine = ocr.get_engine(self.options.engine)
+        except OcrError as exc:
+            self._unavailable = str(exc)
+            return "", self._unavailable
+        if on_progress is not None:
+            on_progress("ocr", number)
+        try:
+            image = ocr.render_page(pdfium_page)
+            return engine.read(image, self.options.page_timeout_s), ""
+        except OcrError as exc:
+            return "", str(exc)
+        except MemoryError:
+            return "", "ran out of memory while reading the page image"
+        except Exception as exc:  # an engine bug on one page must not stop the file
+            return "", f"{type(exc).__name__}: {exc}"
 
 
 def _check_pdf_header(path: Path) -> None:
@@ -113,10 +194,13 @@ def _sniff(head: bytes) -> str:
 class PdfiumDocument:
     kind = "pdf"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, ocr: OcrOptions | None = None):
         import pypdfium2 as pdfium
 
         self.path = path
+        self.ocr_options = ocr
+        self._ocr = _PageOcr(ocr)
+        self.on_progress: ProgressCallback | None = None
         try:
             self._doc = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
@@ -163,18 +247,43 @@ class PdfiumDocument:
         except Exception:
             raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
 
-    def pages(self) -> Iterator[Page]:
+    def _page_text(self, index: int) -> tuple[str, bool, str]:
+        """(raw text, read by OCR, why OCR failed) of one page."""
+        from .ocr import page_needs_ocr
+
+        try:
+            page = self._doc[index]
+        except Exception:
+            raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+        try:
+            try:
+                textpage = page.get_textpage()
+                raw = textpage.get_text_range()
+                textpage.close()
+            except Exception:
+                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            if self._ocr and page_needs_ocr(page, raw):
+                text, error = self._ocr.read(page, index + 1, self.on_progress)
+                return (text, True, "") if not error else (raw, False, error)
+            return raw, False, ""
+        finally:
+            page.close()
+
+    def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:
         sample = sorted(set(range(min(40, self.page_count))) | set(range(max(0, self.page_count - 40), self.page_count)))
         boilerplate = repeated_edge_lines([self._raw_text(i) for i in sample])
-        visible = 0
-        for index in range(self.page_count):
-            raw = blank_edge_lines(self._raw_text(index), boilerplate)
+        layer = TextLayerCheck(self.path, self.page_count, self.ocr_options)
+        for index in range(start, self.page_count):
+            raw, by_ocr, ocr_error = self._page_text(index)
+            if not by_ocr:
+                raw = blank_edge_lines(raw, boilerplate)
             text, offsets = clean_page(raw)
-            visible += len(text)
             section = self._section_at(index)
-            yield Page(index + 1, text, offsets, [(0, section)] if section else [])
-        if visible < MIN_CHARS_PER_PAGE * self.page_count and visible < 200:
-            raise NoTextLayerError(self.path)
+            page = Page(index + 1, text, offsets, [(0, section)] if section else [], by_ocr, ocr_error)
+            layer.add(page)
+            yield page
+        if check:
+            layer.finish()
 
     def close(self) -> None:
         try:
@@ -237,11 +346,15 @@ def blank_edge_lines(raw: str, boilerplate: set[str]) -> str:
 class PypdfDocument:
     kind = "pdf"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, ocr: OcrOptions | None = None):
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
         self.path = path
+        self.ocr_options = ocr
+        self._ocr = _PageOcr(ocr)
+        self._pdfium = None  # opened only to render pages for OCR
+        self.on_progress: ProgressCallback | None = None
         try:
             self._reader = PdfReader(str(path))
             if self._reader.is_encrypted:
@@ -259,21 +372,50 @@ class PypdfDocument:
         if self.page_count == 0:
             raise CorruptPdfError(path, "the PDF has no pages; re-export it from its source")
 
-    def pages(self) -> Iterator[Page]:
-        visible = 0
-        for index, page in enumerate(self._reader.pages):
+    def _ocr_page(self, index: int, raw: str) -> tuple[str, bool, str]:
+        import pypdfium2 as pdfium
+
+        from .ocr import page_needs_ocr
+
+        try:
+            if self._pdfium is None:
+                self._pdfium = pdfium.PdfDocument(str(self.path))
+            page = self._pdfium[index]
+        except Exception as exc:
+            return raw, False, f"the page could not be rendered ({exc})"
+        try:
+            if not page_needs_ocr(page, raw):
+                return raw, False, ""
+            text, error = self._ocr.read(page, index + 1, self.on_progress)
+            return (text, True, "") if not error else (raw, False, error)
+        finally:
+            page.close()
+
+    def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:
+        from .ocr import visible_chars, MIN_TEXT_CHARS
+
+        layer = TextLayerCheck(self.path, self.page_count, self.ocr_options)
+        for index in range(start, self.page_count):
             try:
-                raw = page.extract_text() or ""
+                raw = self._reader.pages[index].extract_text() or ""
             except Exception:
                 raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            by_ocr, ocr_error = False, ""
+            if self._ocr and visible_chars(raw) < MIN_TEXT_CHARS:
+                raw, by_ocr, ocr_error = self._ocr_page(index, raw)
             text, offsets = clean_page(raw)
-            visible += len(text)
-            yield Page(index + 1, text, offsets)
-        if visible < MIN_CHARS_PER_PAGE * self.page_count and visible < 200:
-            raise NoTextLayerError(self.path)
+            page = Page(index + 1, text, offsets, ocr=by_ocr, ocr_error=ocr_error)
+            layer.add(page)
+            yield page
+        if check:
+            layer.finish()
 
     def close(self) -> None:
-        pass
+        if self._pdfium is not None:
+            try:
+                self._pdfium.close()
+            except Exception:
+                pass
 
 
 # ---- text / markdown ---------------------------------------------------------------------
@@ -286,6 +428,7 @@ class TextDocument:
 
     def __init__(self, path: Path, markdown: bool):
         self.path = path
+        self.on_progress: ProgressCallback | None = None
         self.kind = "markdown" if markdown else "text"
         data = path.read_bytes()
         for encoding in ("utf-8-sig", "gb18030"):
@@ -297,7 +440,9 @@ class TextDocument:
         else:
             self._raw = data.decode("latin-1")
 
-    def pages(self) -> Iterator[Page]:
+    def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:
+        if start > 0:
+            return
         text, offsets = clean_page(self._raw)
         if not text:
             raise NoTextError(self.path, "the file holds only white space")

@@ -50,7 +50,8 @@ def _source_block(n: int, src: Source, text: str) -> str:
     # Guillemets quote the document text; a fence of its own lines (<<< >>>) made small base
     # models repeat the fence instead of answering.
     pages = f"page {src.page}" if src.page == src.page_end else f"pages {src.page}-{src.page_end}"
-    return f"Source [{n}] — {src.file}, {pages}\n«{text}»"
+    ocr = " (OCR)" if src.ocr else ""
+    return f"Source [{n}] — {src.file}, {pages}{ocr}\n«{text}»"
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；])\s*")

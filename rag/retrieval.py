@@ -135,6 +135,7 @@ def to_sources(hits: Sequence[Hit]) -> tuple[Source, ...]:
                 chunk_id=hit.chunk.id,
                 char_start=int(m.get("char_start", 0)),
                 char_end=int(m.get("char_end", 0)),
+                ocr=bool(m.get("ocr", False)),
             )
         )
     return tuple(out)

@@ -71,6 +71,9 @@ class Settings:
     parse_in_subprocess: bool = True  # read files in a child process with the limits below
     parse_timeout_s: float = 60.0  # longest the reader may go without producing the next page
     parse_memory_mb: int = 4096  # address-space limit of the reader process
+    ocr: bool = True  # OCR pages that have no text layer (scans)
+    ocr_engine: str = "auto"  # auto | rapidocr | tesseract
+    ocr_page_timeout_s: float = 60.0  # longest OCR of one page; a slower page is skipped
     # app
     default_kb: str = "default"
     theme: str = "system"  # system | light | dark
@@ -131,6 +134,10 @@ class Settings:
             raise bad("embedding_batch_size", "must be positive")
         if self.parse_timeout_s <= 0 or self.parse_memory_mb < 0:
             raise bad("parse_timeout_s", "and parse_memory_mb must be positive")
+        if self.ocr_engine not in ("auto", "rapidocr", "tesseract"):
+            raise bad("ocr_engine", f"must be auto, rapidocr or tesseract (got {self.ocr_engine!r})")
+        if self.ocr_page_timeout_s <= 0:
+            raise bad("ocr_page_timeout_s", f"must be positive (got {self.ocr_page_timeout_s})")
         if self.pdf_backend not in ("pdfium", "pypdf"):
             raise bad("pdf_backend", f"must be 'pdfium' or 'pypdf' (got {self.pdf_backend!r})")
         if self.embedding_backend not in ("auto", "onnx", "torch"):

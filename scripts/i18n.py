@@ -219,6 +219,8 @@ ZH = {
         "就你的文档提问。回答会以 [1]、[2]… 标注来源。",
     "You": "你",
     "Assistant": "助手",
+    "page {done}/{total} · OCR": "第 {done}/{total} 页 · OCR 识别",
+    "{name}: OCR could not read page(s) {pages}": "{name}：OCR 无法识别第 {pages} 页",
     # models dialog
     "Models…": "模型…",
     "Download, choose and remove LLM and embedding models": "下载、选择和删除 LLM 与嵌入模型",

@@ -88,3 +88,55 @@ SAMPLE_PAGES = [
 
 def make_sample_pdf(path: Path) -> Path:
     return make_pdf(path, SAMPLE_PAGES)
+
+
+def rasterise_pdf(src: Path, out: Path, keep_text: set[int] = frozenset(), dpi: int = 200,
+                  scan_like: bool = False) -> Path:
+    """A copy of `src` whose pages are pictures only (no text layer), as a scanner makes them,
+    except the 1-based pages in `keep_text`, which keep their text layer (a mixed PDF).
+    `scan_like` adds what scanning does: a slight tilt, sensor noise and JPEG compression."""
+    import io
+
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    doc = pdfium.PdfDocument(str(src))
+    images = []
+    for index in range(len(doc)):
+        image = doc[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        if scan_like:
+            image = _scan_like(image, seed=index)
+        images.append(image)
+    scanned = out.with_name(out.stem + ".images.pdf")
+    images[0].save(scanned, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    if not keep_text:
+        scanned.replace(out)
+        return out
+    pictures = pdfium.PdfDocument(str(scanned))
+    mixed = pdfium.PdfDocument.new()
+    for index in range(len(doc)):
+        mixed.import_pages(doc if index + 1 in keep_text else pictures, [index])
+    buf = io.BytesIO()
+    mixed.save(buf)
+    pictures.close()
+    scanned.unlink()
+    out.write_bytes(buf.getvalue())
+    return out
+
+
+def _scan_like(image, seed: int):
+    import io
+    import random
+
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    rng = random.Random(seed)
+    image = image.rotate(rng.uniform(-0.6, 0.6), resample=Image.BICUBIC, fillcolor=255)
+    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    pixels = np.asarray(image, dtype=np.float32)
+    pixels += np.random.default_rng(seed).normal(0, 12, pixels.shape)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=70)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("L")

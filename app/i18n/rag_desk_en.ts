@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="738" />
+        <location filename="../window.py" line="745" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="895" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="884" />
+        <location filename="../window.py" line="891" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="887" />
+        <location filename="../window.py" line="894" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="887" />
+        <location filename="../window.py" line="894" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="896" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="899" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="893" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
@@ -524,239 +524,244 @@
         <translation>OCR</translation>
     </message>
     <message>
-        <location filename="../window.py" line="492" />
+        <location filename="../window.py" line="493" />
+        <source>page {done}/{total} · OCR</source>
+        <translation>page {done}/{total} · OCR</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="495" />
         <source>, page {done}/{total}</source>
         <translation>, page {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="505" />
+        <location filename="../window.py" line="512" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>{n} indexed ({chunks} chunks)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="507" />
+        <location filename="../window.py" line="514" />
         <source>{n} unchanged</source>
         <translation>{n} unchanged</translation>
     </message>
     <message>
-        <location filename="../window.py" line="509" />
+        <location filename="../window.py" line="516" />
         <source>{n} removed</source>
         <translation>{n} removed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
+        <location filename="../window.py" line="518" />
         <source>{n} failed</source>
         <translation>{n} failed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="519" />
         <source>Cancelled</source>
         <translation>Cancelled</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="519" />
         <source>Done</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../window.py" line="513" />
+        <location filename="../window.py" line="520" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}: {parts} in {seconds:.1f} s</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
+        <location filename="../window.py" line="525" />
         <source>Indexing stopped.</source>
         <translation>Indexing stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="592" />
+        <location filename="../window.py" line="599" />
         <source>Rename chat</source>
         <translation>Rename chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="592" />
+        <location filename="../window.py" line="599" />
         <source>Title:</source>
         <translation>Title:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
+        <location filename="../window.py" line="605" />
         <source>Delete chat</source>
         <translation>Delete chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
+        <location filename="../window.py" line="605" />
         <source>Delete this conversation?</source>
         <translation>Delete this conversation?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="608" />
+        <location filename="../window.py" line="615" />
         <source>There is no saved conversation to export yet.</source>
         <translation>There is no saved conversation to export yet.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="613" />
+        <location filename="../window.py" line="620" />
         <source>Export chat</source>
         <translation>Export chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="614" />
+        <location filename="../window.py" line="621" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="627" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}: cannot write the file ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="622" />
+        <location filename="../window.py" line="629" />
         <source>Exported to {path}</source>
         <translation>Exported to {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="636" />
+        <location filename="../window.py" line="643" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="651" />
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="658" />
+        <location filename="../window.py" line="744" />
         <source>answering…</source>
         <translation>answering…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="681" />
+        <location filename="../window.py" line="688" />
         <source>Answer copied.</source>
         <translation>Answer copied.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="687" />
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="694" />
+        <location filename="../window.py" line="744" />
         <source>stopping…</source>
         <translation>stopping…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="705" />
+        <location filename="../window.py" line="712" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="708" />
+        <location filename="../window.py" line="715" />
         <source>Stopped.</source>
         <translation>Stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="715" />
+        <location filename="../window.py" line="722" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>The model gave no answer; try rephrasing the question.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="739" />
+        <location filename="../window.py" line="746" />
         <source>ready</source>
         <translation>ready</translation>
     </message>
     <message>
-        <location filename="../window.py" line="800" />
+        <location filename="../window.py" line="807" />
         <source>Could not save the settings: {why}</source>
         <translation>Could not save the settings: {why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="815" />
+        <location filename="../window.py" line="822" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="818" />
+        <location filename="../window.py" line="825" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>These files are no longer on disk and will be dropped: {files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="820" />
+        <location filename="../window.py" line="827" />
         <source>Rebuild knowledge base</source>
         <translation>Rebuild knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="829" />
+        <location filename="../window.py" line="836" />
         <source>Data folder</source>
         <translation>Data folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="829" />
+        <location filename="../window.py" line="836" />
         <source>Settings file</source>
         <translation>Settings file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="830" />
+        <location filename="../window.py" line="837" />
         <source>Log file</source>
         <translation>Log file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="831" />
+        <location filename="../window.py" line="838" />
         <source>Knowledge bases</source>
         <translation>Knowledge bases</translation>
     </message>
     <message>
-        <location filename="../window.py" line="831" />
+        <location filename="../window.py" line="838" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../window.py" line="841" />
+        <location filename="../window.py" line="848" />
         <source>Delete all data</source>
         <translation>Delete all data</translation>
     </message>
     <message>
-        <location filename="../window.py" line="842" />
+        <location filename="../window.py" line="849" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="851" />
+        <location filename="../window.py" line="858" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>Wait for indexing and answers to finish before deleting data.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="865" />
+        <location filename="../window.py" line="872" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}: could not delete ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="879" />
+        <location filename="../window.py" line="886" />
         <source>All data deleted.</source>
         <translation>All data deleted.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="883" />
+        <location filename="../window.py" line="890" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="883" />
+        <location filename="../window.py" line="890" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="884" />
+        <location filename="../window.py" line="891" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="892" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="892" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="893" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="900" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>

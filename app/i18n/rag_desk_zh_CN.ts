@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="738" />
+        <location filename="../window.py" line="745" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="895" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="884" />
+        <location filename="../window.py" line="891" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="887" />
+        <location filename="../window.py" line="894" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="887" />
+        <location filename="../window.py" line="894" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="896" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="899" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="893" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
@@ -524,239 +524,244 @@
         <translation>OCR 识别</translation>
     </message>
     <message>
-        <location filename="../window.py" line="492" />
+        <location filename="../window.py" line="493" />
+        <source>page {done}/{total} · OCR</source>
+        <translation>第 {done}/{total} 页 · OCR 识别</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="495" />
         <source>, page {done}/{total}</source>
         <translation>，第 {done}/{total} 页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="505" />
+        <location filename="../window.py" line="512" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>已索引 {n} 个（{chunks} 个分块）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="507" />
+        <location filename="../window.py" line="514" />
         <source>{n} unchanged</source>
         <translation>{n} 个未变化</translation>
     </message>
     <message>
-        <location filename="../window.py" line="509" />
+        <location filename="../window.py" line="516" />
         <source>{n} removed</source>
         <translation>已移除 {n} 个</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
+        <location filename="../window.py" line="518" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="519" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="519" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../window.py" line="513" />
+        <location filename="../window.py" line="520" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
+        <location filename="../window.py" line="525" />
         <source>Indexing stopped.</source>
         <translation>索引已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="592" />
+        <location filename="../window.py" line="599" />
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="592" />
+        <location filename="../window.py" line="599" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
+        <location filename="../window.py" line="605" />
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
+        <location filename="../window.py" line="605" />
         <source>Delete this conversation?</source>
         <translation>删除这个对话？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="608" />
+        <location filename="../window.py" line="615" />
         <source>There is no saved conversation to export yet.</source>
         <translation>还没有可导出的已保存对话。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="613" />
+        <location filename="../window.py" line="620" />
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="614" />
+        <location filename="../window.py" line="621" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="627" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}：无法写入文件（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="622" />
+        <location filename="../window.py" line="629" />
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="636" />
+        <location filename="../window.py" line="643" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>知识库“{name}”还没有文档。{hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="651" />
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="658" />
+        <location filename="../window.py" line="744" />
         <source>answering…</source>
         <translation>正在回答…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="681" />
+        <location filename="../window.py" line="688" />
         <source>Answer copied.</source>
         <translation>回答已复制。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="687" />
-        <location filename="../window.py" line="737" />
+        <location filename="../window.py" line="694" />
+        <location filename="../window.py" line="744" />
         <source>stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="705" />
+        <location filename="../window.py" line="712" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="708" />
+        <location filename="../window.py" line="715" />
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="715" />
+        <location filename="../window.py" line="722" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>模型没有给出回答；请换一种问法。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="739" />
+        <location filename="../window.py" line="746" />
         <source>ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../window.py" line="800" />
+        <location filename="../window.py" line="807" />
         <source>Could not save the settings: {why}</source>
         <translation>无法保存设置：{why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="815" />
+        <location filename="../window.py" line="822" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="818" />
+        <location filename="../window.py" line="825" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="820" />
+        <location filename="../window.py" line="827" />
         <source>Rebuild knowledge base</source>
         <translation>重建知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="829" />
+        <location filename="../window.py" line="836" />
         <source>Data folder</source>
         <translation>数据文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="829" />
+        <location filename="../window.py" line="836" />
         <source>Settings file</source>
         <translation>设置文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="830" />
+        <location filename="../window.py" line="837" />
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="831" />
+        <location filename="../window.py" line="838" />
         <source>Knowledge bases</source>
         <translation>知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="831" />
+        <location filename="../window.py" line="838" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="841" />
+        <location filename="../window.py" line="848" />
         <source>Delete all data</source>
         <translation>删除全部数据</translation>
     </message>
     <message>
-        <location filename="../window.py" line="842" />
+        <location filename="../window.py" line="849" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="851" />
+        <location filename="../window.py" line="858" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>请等待索引和回答完成后再删除数据。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="865" />
+        <location filename="../window.py" line="872" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}：无法删除（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="879" />
+        <location filename="../window.py" line="886" />
         <source>All data deleted.</source>
         <translation>全部数据已删除。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="883" />
+        <location filename="../window.py" line="890" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="883" />
+        <location filename="../window.py" line="890" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="884" />
+        <location filename="../window.py" line="891" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="892" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="892" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="893" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="900" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>

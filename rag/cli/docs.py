@@ -20,15 +20,17 @@ def report(events) -> int:
             if tty:
                 click.echo(f"{prefix}: starting", err=True, nl=False)
         elif isinstance(ev, FileProgress) and tty:
-            total = f"/{ev.total}" if ev.total else ""
-            click.echo(f"\r\x1b[K{prefix}: {ev.stage} page {ev.done}{total}", err=True, nl=False)
+            click.echo(f"\r\x1b[K{prefix}: {ev.describe()}", err=True, nl=False)
         elif isinstance(ev, FileRemoved):
             click.echo(f"{ev.name}: removed (deleted from its watched folder)", err=True)
         elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
             if tty:
                 click.echo("\r\x1b[K", err=True, nl=False)
             if isinstance(ev, FileIndexed):
-                msg = f"indexed {ev.chunks} chunks from {ev.pages} pages ({ev.seconds:.1f} s)"
+                ocr = f", {len(ev.ocr_pages)} read by OCR" if ev.ocr_pages else ""
+                msg = f"indexed {ev.chunks} chunks from {ev.pages} pages{ocr} ({ev.seconds:.1f} s)"
+                if ev.ocr_failed:
+                    msg += f"; OCR could not read page(s) {', '.join(map(str, ev.ocr_failed))}"
             elif isinstance(ev, FileSkipped):
                 msg = f"skipped ({ev.reason})"
             else:
