@@ -81,7 +81,30 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(max(0, self.language.findData(getattr(s, "ui_language", "auto"))))
         self.language.setToolTip(self.tr("Takes effect when RAG Desk starts again"))
 
+        self.llm_backend = QComboBox()
+        self.llm_backend.addItem(self.tr("On this computer (llama.cpp)"), "llama")
+        self.llm_backend.addItem(self.tr("OpenAI-compatible server"), "openai")
+        self.llm_backend.setCurrentIndex(max(0, self.llm_backend.findData(s.llm_backend)))
+        self.llm_url = QLineEdit(s.llm_url)
+        self.llm_url.setPlaceholderText("http://gpu-box:8080/v1")
+        self.llm_api_key = QLineEdit(s.llm_api_key)
+        self.llm_api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.llm_api = QComboBox()
+        self.llm_api.addItem(self.tr("Chat (instruct models)"), "chat")
+        self.llm_api.addItem(self.tr("Completion (base models)"), "completion")
+        self.llm_api.setCurrentIndex(max(0, self.llm_api.findData(s.llm_api)))
+        self.chroma_url = QLineEdit(s.chroma_url)
+        self.chroma_url.setPlaceholderText(self.tr("empty = on this computer; or http://host:8000"))
+        self.chroma_token = QLineEdit(s.chroma_token)
+        self.chroma_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.llm_backend.currentIndexChanged.connect(self._backend_changed)
+        self._backend_changed()
+
         form = QFormLayout()
+        form.addRow(self.tr("Answers from"), self.llm_backend)
+        form.addRow(self.tr("LLM server URL"), self.llm_url)
+        form.addRow(self.tr("LLM server API key"), self.llm_api_key)
+        form.addRow(self.tr("LLM server API"), self.llm_api)
         form.addRow(self.tr("LLM model file"), llm_row)
         form.addRow(self.tr("Embedding model"), self.embedder)
         form.addRow(self.tr("Chunk size (tokens)"), self.chunk_tokens)
@@ -94,6 +117,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("CPU threads"), self.threads)
         form.addRow(self.tr("Theme"), self.theme)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Vector store server"), self.chroma_url)
+        form.addRow(self.tr("Vector store token"), self.chroma_token)
         self.note = QLabel(self.tr("Changing the embedding model or the chunking needs the knowledge base to be "
                                    "indexed again; you will be offered to do it."))
         self.note.setWordWrap(True)
@@ -118,6 +143,12 @@ class SettingsDialog(QDialog):
         spin.setValue(value)
         return spin
 
+    def _backend_changed(self) -> None:
+        remote = self.llm_backend.currentData() == "openai"
+        for widget in (self.llm_url, self.llm_api_key, self.llm_api):
+            widget.setEnabled(remote)
+        self.llm.setEnabled(not remote)
+
     def _choose_gguf(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), str(Path.home()),
                                               self.tr("GGUF models (*.gguf);;All files (*)"))
@@ -137,6 +168,12 @@ class SettingsDialog(QDialog):
             gpu_layers=self.gpu_layers.currentText().strip(),
             threads=self.threads.value(),
             theme=self.theme.currentData(),
+            llm_backend=self.llm_backend.currentData(),
+            llm_url=self.llm_url.text().strip(),
+            llm_api_key=self.llm_api_key.text().strip(),
+            llm_api=self.llm_api.currentData(),
+            chroma_url=self.chroma_url.text().strip(),
+            chroma_token=self.chroma_token.text().strip(),
         )
         if "ui_language" in Settings.__dataclass_fields__:
             changes["ui_language"] = self.language.currentData()
@@ -145,7 +182,8 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             settings = replace(self.original, **self.values()).validate("the settings dialog")
-            if not settings.llm_model.startswith("bundled:") and not Path(settings.llm_model).expanduser().is_file():
+            if (settings.llm_backend == "llama" and not settings.llm_model.startswith("bundled:")
+                    and not Path(settings.llm_model).expanduser().is_file()):
                 raise SettingsError(self.tr("{path}: no such model file; choose a .gguf file or the bundled model")
                                     .format(path=settings.llm_model))
         except SettingsError as err:

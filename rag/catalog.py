@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS files (
     updated REAL NOT NULL,
     UNIQUE (kb_id, path)
 );
+CREATE TABLE IF NOT EXISTS kb_store (
+    kb_id INTEGER PRIMARY KEY REFERENCES kbs(id) ON DELETE CASCADE,
+    location TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS watches (
     kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
     folder TEXT NOT NULL,
@@ -185,12 +189,24 @@ class Catalog:
         with self._tx() as db:
             db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
             db.execute("DELETE FROM watches WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM kb_store WHERE kb_id = ?", (kb.id,))
             db.execute("DELETE FROM kbs WHERE id = ?", (kb.id,))
         return kb
+
+    def kb_store(self, kb: KnowledgeBase) -> str | None:
+        """Where the knowledge base's vectors live: "embedded" or a Chroma server URL."""
+        with self._lock:
+            row = self._db.execute("SELECT location FROM kb_store WHERE kb_id = ?", (kb.id,)).fetchone()
+        return row["location"] if row else None
+
+    def set_kb_store(self, kb: KnowledgeBase, location: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO kb_store (kb_id, location) VALUES (?, ?)", (kb.id, location))
 
     def reset_kb(self, kb: KnowledgeBase) -> KnowledgeBase:
         """Forget a knowledge base's files and model (its chunks must be dropped by the caller)."""
         with self._tx() as db:
+            db.execute("DELETE FROM kb_store WHERE kb_id = ?", (kb.id,))
             db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
             db.execute("UPDATE kbs SET embed_model = NULL, embed_dim = NULL, chunk_tokens = NULL,"
                        " chunk_overlap = NULL WHERE id = ?", (kb.id,))

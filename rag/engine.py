@@ -175,7 +175,9 @@ class Engine:
         self.store.delete(kb.collection, where)
         self.lexical.delete(kb.id, file_id, sha)
 
-    LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed")
+    LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed", "memory_limit_mb", "llm_backend",
+                  "llm_url", "llm_api_key", "llm_api", "llm_server_model", "llm_timeout_s")
+    STORE_FIELDS = ("chroma_url", "chroma_token", "chroma_token_header")
     EMBEDDER_FIELDS = ("embedding_model", "embedding_device", "embedding_batch_size", "embedding_backend")
     PARSER_FIELDS = ("parse_timeout_s", "parse_memory_mb")
 
@@ -189,6 +191,9 @@ class Engine:
             self._generator = None
         if changed & set(self.EMBEDDER_FIELDS):
             self._embedder = None
+        if changed & set(self.STORE_FIELDS) and self._store is not None:
+            self._store = None  # the next use connects to the new store (embedded or server)
+            self._recovered.clear()
         if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
             self.__dict__.pop("parser").close()
         if "reranker" in changed or "rerank_candidates" in changed:
@@ -285,7 +290,21 @@ class Engine:
             return self.parser.open(path, s.pdf_backend, ocr, cancel)
         return open_document(path, s.pdf_backend, ocr)
 
+    def _check_store(self, kb: KnowledgeBase) -> None:
+        """A knowledge base's vectors live in one vector store; refuse to mix stores."""
+        here = self.settings.chroma_url.rstrip("/") or "embedded"
+        recorded = self.catalog.kb_store(kb)
+        if recorded is None:
+            self.catalog.set_kb_store(kb, here)
+        elif recorded != here:
+            where = "the embedded store on this computer" if recorded == "embedded" else f"the Chroma server {recorded}"
+            now = "the embedded store" if here == "embedded" else f"the Chroma server {here}"
+            raise KnowledgeBaseError(
+                f"knowledge base '{kb.name}' is stored in {where}, but the vector store setting now points to {now}; "
+                "switch chroma_url back, or rebuild it here with `rag-cli reindex --all`")
+
     def _check_model(self, kb: KnowledgeBase) -> KnowledgeBase:
+        self._check_store(kb)
         emb = self.embedder
         if kb.embed_model is None:
             return self.catalog.set_kb_model(kb, emb.name, emb.dim, self.settings.chunk_tokens,
@@ -641,6 +660,8 @@ class Engine:
         if not query.strip():
             raise RagError("the question is empty; type a question")
         t0 = time.perf_counter()
+        if kbrec.embed_model is not None:
+            self._check_store(kbrec)
         if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self._check_model(kbrec)

@@ -255,3 +255,47 @@ def test_only_app_imports_qt():
                     offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
     assert any("PySide6" in p.read_text(encoding="utf-8") for p in (ROOT / "app").glob("*.py"))
+
+
+def test_settings_switch_the_app_to_a_chroma_server_and_an_llm_server(qtbot, open_window, make_engine, tmp_path,
+                                                                    llama_server, chroma_server):
+    from dataclasses import replace
+
+    engine = make_engine(generator=ScriptedGenerator(["local"]), abstain=False, max_tokens=24)
+    window = open_window(engine)
+    dialog = SettingsDialog(engine.settings, window)
+    qtbot.addWidget(dialog)
+    assert not dialog.llm_url.isEnabled()
+    dialog.llm_backend.setCurrentIndex(dialog.llm_backend.findData("openai"))
+    assert dialog.llm_url.isEnabled() and not dialog.llm.isEnabled()
+    dialog.llm_url.setText("not a url")
+    dialog.accept()
+    assert dialog.result_settings() is None and "llm_url" in dialog.error.text()
+    dialog.llm_url.setText(llama_server.url)
+    dialog.llm_api.setCurrentIndex(dialog.llm_api.findData("completion"))
+    dialog.chroma_url.setText(chroma_server.url)
+    dialog.accept()
+    remote = dialog.result_settings()
+    assert remote is not None and remote.llm_backend == "openai" and remote.chroma_url == chroma_server.url
+
+    changed = window.apply_settings(remote)
+    assert {"llm_backend", "llm_url", "chroma_url"} <= changed
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    assert doc_line(window, "manual.pdf").endswith("indexed")
+    assert window.engine.store.url == chroma_server.url
+    ask(qtbot, window, "What port does the admin console use?")
+    done = wait_answer(qtbot, window)
+    assert done is not None and done.stats.tokens > 0 and done.stats.model != "scripted"
+    assert "manual.pdf" in done.sources[0].file
+
+    window.apply_settings(replace(remote, llm_backend="llama", llm_url="", chroma_url=""))
+    assert window.engine.settings.chroma_url == "" and window.engine.store.url == ""
+    # the knowledge base's vectors are on the server: a clear message, not a silent empty answer
+    ask(qtbot, window, "What port does the admin console use?")
+    qtbot.waitUntil(lambda: window._answer is None, timeout=60_000)
+    message = window.statusBar().currentMessage()
+    assert "is stored in the Chroma server" in message and "reindex --all" in message
+    window.run_job("rebuild", [], window.kb)  # rebuild it here
+    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    assert doc_line(window, "manual.pdf").endswith("indexed")
+    assert window.engine.search("admin console port").sources[0].file == "manual.pdf"

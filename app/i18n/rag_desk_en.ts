@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="167" />
+        <location filename="../dialogs.py" line="205" />
         <source>Where RAG Desk keeps its data</source>
         <translation>Where RAG Desk keeps its data</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="174" />
+        <location filename="../dialogs.py" line="212" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="177" />
+        <location filename="../dialogs.py" line="215" />
         <source>Open data folder</source>
         <translation>Open data folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="179" />
+        <location filename="../dialogs.py" line="217" />
         <source>Delete all data…</source>
         <translation>Delete all data…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="180" />
+        <location filename="../dialogs.py" line="218" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>Delete every knowledge base, chat, cached model and the log</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="199" />
+        <location filename="../dialogs.py" line="237" />
         <source>File: {path}</source>
         <translation>File: {path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="238" />
         <source>Status: {state}</source>
         <translation>Status: {state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="201" />
+        <location filename="../dialogs.py" line="239" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>Pages: {pages}    Chunks: {chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="243" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256: {sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="207" />
+        <location filename="../dialogs.py" line="245" />
         <source>Problem: {error}</source>
         <translation>Problem: {error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="209" />
+        <location filename="../dialogs.py" line="247" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>The source file is no longer there; its stored text still answers questions.</translation>
     </message>
@@ -1055,81 +1055,136 @@
     </message>
     <message>
         <location filename="../dialogs.py" line="85" />
+        <source>On this computer (llama.cpp)</source>
+        <translation>On this computer (llama.cpp)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="86" />
+        <source>OpenAI-compatible server</source>
+        <translation>OpenAI-compatible server</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="93" />
+        <source>Chat (instruct models)</source>
+        <translation>Chat (instruct models)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="94" />
+        <source>Completion (base models)</source>
+        <translation>Completion (base models)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="97" />
+        <source>empty = on this computer; or http://host:8000</source>
+        <translation>empty = on this computer; or http://host:8000</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="104" />
+        <source>Answers from</source>
+        <translation>Answers from</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="105" />
+        <source>LLM server URL</source>
+        <translation>LLM server URL</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="106" />
+        <source>LLM server API key</source>
+        <translation>LLM server API key</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="107" />
+        <source>LLM server API</source>
+        <translation>LLM server API</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="108" />
         <source>LLM model file</source>
         <translation>LLM model file</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="109" />
         <source>Embedding model</source>
         <translation>Embedding model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="110" />
         <source>Chunk size (tokens)</source>
         <translation>Chunk size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="88" />
+        <location filename="../dialogs.py" line="111" />
         <source>Chunk overlap (tokens)</source>
         <translation>Chunk overlap (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="89" />
+        <location filename="../dialogs.py" line="112" />
         <source>Passages per answer (top-k)</source>
         <translation>Passages per answer (top-k)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="113" />
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="91" />
+        <location filename="../dialogs.py" line="114" />
         <source>Longest answer (tokens)</source>
         <translation>Longest answer (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="92" />
+        <location filename="../dialogs.py" line="115" />
         <source>Context size (tokens)</source>
         <translation>Context size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="116" />
         <source>GPU layers</source>
         <translation>GPU layers</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="117" />
         <source>CPU threads</source>
         <translation>CPU threads</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="95" />
+        <location filename="../dialogs.py" line="118" />
         <source>Theme</source>
         <translation>Theme</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="119" />
         <source>Language</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="120" />
+        <source>Vector store server</source>
+        <translation>Vector store server</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="121" />
+        <source>Vector store token</source>
+        <translation>Vector store token</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="153" />
         <source>Choose a GGUF model</source>
         <translation>Choose a GGUF model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="154" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF models (*.gguf);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="149" />
+        <location filename="../dialogs.py" line="187" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
     </message>

@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="167" />
+        <location filename="../dialogs.py" line="205" />
         <source>Where RAG Desk keeps its data</source>
         <translation>RAG Desk 的数据存放位置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="174" />
+        <location filename="../dialogs.py" line="212" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="177" />
+        <location filename="../dialogs.py" line="215" />
         <source>Open data folder</source>
         <translation>打开数据文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="179" />
+        <location filename="../dialogs.py" line="217" />
         <source>Delete all data…</source>
         <translation>删除全部数据…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="180" />
+        <location filename="../dialogs.py" line="218" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>删除所有知识库、对话、缓存的模型和日志</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="199" />
+        <location filename="../dialogs.py" line="237" />
         <source>File: {path}</source>
         <translation>文件：{path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="238" />
         <source>Status: {state}</source>
         <translation>状态：{state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="201" />
+        <location filename="../dialogs.py" line="239" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>页数：{pages}    分块：{chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="243" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256：{sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="207" />
+        <location filename="../dialogs.py" line="245" />
         <source>Problem: {error}</source>
         <translation>问题：{error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="209" />
+        <location filename="../dialogs.py" line="247" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
     </message>
@@ -1055,81 +1055,136 @@
     </message>
     <message>
         <location filename="../dialogs.py" line="85" />
+        <source>On this computer (llama.cpp)</source>
+        <translation>在这台电脑上（llama.cpp）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="86" />
+        <source>OpenAI-compatible server</source>
+        <translation>OpenAI 兼容服务器</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="93" />
+        <source>Chat (instruct models)</source>
+        <translation>对话（指令模型）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="94" />
+        <source>Completion (base models)</source>
+        <translation>补全（基础模型）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="97" />
+        <source>empty = on this computer; or http://host:8000</source>
+        <translation>留空 = 在这台电脑上；或 http://host:8000</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="104" />
+        <source>Answers from</source>
+        <translation>回答来自</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="105" />
+        <source>LLM server URL</source>
+        <translation>LLM 服务器地址</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="106" />
+        <source>LLM server API key</source>
+        <translation>LLM 服务器 API 密钥</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="107" />
+        <source>LLM server API</source>
+        <translation>LLM 服务器接口</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="108" />
         <source>LLM model file</source>
         <translation>LLM 模型文件</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="109" />
         <source>Embedding model</source>
         <translation>嵌入模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="110" />
         <source>Chunk size (tokens)</source>
         <translation>分块大小（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="88" />
+        <location filename="../dialogs.py" line="111" />
         <source>Chunk overlap (tokens)</source>
         <translation>分块重叠（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="89" />
+        <location filename="../dialogs.py" line="112" />
         <source>Passages per answer (top-k)</source>
         <translation>每个回答使用的段落数（top-k）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="113" />
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="91" />
+        <location filename="../dialogs.py" line="114" />
         <source>Longest answer (tokens)</source>
         <translation>最长回答（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="92" />
+        <location filename="../dialogs.py" line="115" />
         <source>Context size (tokens)</source>
         <translation>上下文长度（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="116" />
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="117" />
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="95" />
+        <location filename="../dialogs.py" line="118" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="119" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="120" />
+        <source>Vector store server</source>
+        <translation>向量库服务器</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="121" />
+        <source>Vector store token</source>
+        <translation>向量库令牌</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="153" />
         <source>Choose a GGUF model</source>
         <translation>选择 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="154" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="149" />
+        <location filename="../dialogs.py" line="187" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
     </message>
