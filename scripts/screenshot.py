@@ -18,11 +18,12 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
-    from app.main import make_engine
+    from app.main import install_translator, make_engine
     from app.selftest import wait_until
     from app.window import MainWindow
 
     engine, _ = make_engine()
+    install_translator(app, engine.settings.ui_language)
     window = MainWindow(engine)
     window.resize(1560, 940)
     window.show()
