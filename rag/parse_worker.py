@@ -113,7 +113,11 @@ class ParserProcess:
                  cancel: threading.Event | None):
         if self._proc is None or not self._proc.is_alive():
             self._start()
-        self._conn.send((str(path), backend, ocr, start))
+        try:
+            self._conn.send((str(path), backend, ocr, start))
+        except (OSError, BrokenPipeError):  # the child died (or never started): a fresh one next time
+            self._kill()
+            raise ParserCrashedError(path) from None
         first = self._receive(path, cancel=cancel)
         if first is None:
             self._kill()
