@@ -70,8 +70,11 @@ def _serve(conn, memory_mb: int) -> None:  # runs in the child
             conn.send(("error", type(err).__name__, err.reason))
         except MemoryError:
             conn.send(("error", "ParserCrashedError", ParserCrashedError.reason_template))
-        except Exception as exc:  # a parser bug: report it, keep serving
-            conn.send(("error", "CorruptPdfError", f"the file could not be read ({type(exc).__name__}: {exc})"))
+        except Exception as exc:  # a parser bug or an unsupported feature: report it, keep serving
+            other = "pdfium" if backend == "pypdf" else "pypdf"
+            conn.send(("error", "CorruptPdfError",
+                       f"the file could not be read ({type(exc).__name__}: {str(exc)[:200]}); the PDF may be damaged "
+                       f"or use a feature this reader lacks: re-save it from a PDF viewer, or try pdf_backend = {other}"))
 
 
 class ParserProcess:
