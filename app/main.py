@@ -17,11 +17,48 @@ from .window import MainWindow
 
 
 def make_engine() -> tuple[Engine, str | None]:
-    """The engine over the user's settings, or over the defaults if those settings are bad."""
+    """The engine over the user's settings, or over the defaults if those settings are bad; a
+    configured LLM that cannot load (missing, not a GGUF, incomplete, too large for memory) is
+    replaced by the bundled one for this session. Returns the engine and what was wrong."""
     try:
-        return Engine(), None
+        engine = Engine()
     except SettingsError as err:
         return Engine(Settings()), f"{err}; using the default settings for now"
+    return engine, fall_back_to_bundled_llm(engine)
+
+
+def fall_back_to_bundled_llm(engine: Engine) -> str | None:
+    """Check the configured LLM (header only) and, when it cannot load, use the bundled model
+    (with the default context size if need be) until the user picks another. The settings file
+    is left as it is. The bundled default itself is not checked here: start-up stays instant."""
+    from dataclasses import replace
+
+    from rag.errors import ModelError
+    from rag.generation import check_llm
+    from rag.settings import BUNDLED_LLM
+
+    s = engine.settings
+    if s.llm_backend == "llama" and s.llm_model == BUNDLED_LLM:
+        return None
+    try:
+        check_llm(s, engine.home / "models")
+        return None
+    except ModelError as err:
+        problem = str(err)
+    fallbacks = [replace(s, llm_model=BUNDLED_LLM, llm_backend="llama"),
+                 replace(s, llm_model=BUNDLED_LLM, llm_backend="llama", context_size=Settings().context_size)]
+    chosen = fallbacks[-1]
+    for candidate in fallbacks:
+        try:
+            check_llm(candidate, engine.home / "models")
+        except ModelError:
+            continue
+        chosen = candidate
+        break
+    engine.update_settings(chosen)
+    context = "" if chosen.context_size == s.context_size else f" with a {chosen.context_size}-token context"
+    return (f"{problem} — using the bundled model{context} for now; pick another model in "
+            "File ▸ Settings or File ▸ Models")
 
 
 def apply_theme(app: QApplication, theme: str) -> None:

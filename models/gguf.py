@@ -90,7 +90,36 @@ def read_metadata(path: Path) -> dict[str, Any]:
                 meta[key + ".length"] = r.skip_array()
             else:
                 meta[key] = r.value(kind)
+        if tensors > 1 << 20:
+            raise ModelError(f"{path.name}: implausible tensor count in the GGUF header; the file is damaged")
+        meta["gguf.tensor_data_end"] = _tensor_data_end(r, tensors, int(meta.get("general.alignment", 32) or 32))
     return meta
+
+
+# (elements per block, bytes per block) of the tensor types whose size is checked; a tensor of
+# any other type counts with its offset only, so an unlisted type can never fail a good file.
+_TYPE_SIZES = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 8: (32, 34), 12: (256, 144), 13: (256, 176),
+               14: (256, 210), 30: (1, 2)}
+
+
+def _tensor_data_end(r: _Reader, tensors: int, alignment: int) -> int:
+    """Where the tensor data must end at least: start of the data section + the furthest tensor."""
+    end = 0
+    for _ in range(tensors):
+        r.skip_string()  # name
+        dims = r.unpack("<I")
+        if dims > 8:
+            raise ModelError(f"{r.path.name}: implausible tensor shape in the GGUF header; the file is damaged")
+        elements = 1
+        for _ in range(dims):
+            elements *= r.unpack("<Q")
+        kind = r.unpack("<I")
+        offset = r.unpack("<Q")
+        block, size = _TYPE_SIZES.get(kind, (1, 0))
+        end = max(end, offset + max(1, elements // block * size))
+    start = r.f.tell()
+    start += -start % max(1, alignment)
+    return start + end
 
 
 @dataclass(frozen=True)
@@ -117,6 +146,11 @@ class GgufInfo:
 def gguf_info(path: Path) -> GgufInfo:
     path = Path(path)
     meta = read_metadata(path)
+    size = path.stat().st_size
+    if meta["gguf.tensor_data_end"] > size:
+        raise ModelError(
+            f"{path.name} is incomplete: its header describes {meta['gguf.tensor_data_end']:,} bytes of weights but "
+            f"the file has {size:,}; the download was cut short or the file is damaged: download it again")
     arch = str(meta.get("general.architecture", ""))
     if not arch:
         raise ModelError(f"{path.name}: the GGUF header names no architecture; the file is damaged")

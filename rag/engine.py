@@ -22,7 +22,8 @@ from typing import Iterable, Iterator, Sequence
 from . import catalog as cat
 from .catalog import Catalog, FileRecord, KnowledgeBase
 from .chunking import Chunker
-from .errors import DocumentError, EmbeddingMismatchError, KnowledgeBaseError, NoTextError, RagError
+from .errors import (DocumentError, EmbeddingMismatchError, KnowledgeBaseError, NoTextError, RagError,
+                     UnreadableFileError)
 from .events import (
     Abstained,
     AnswerDone,
@@ -469,6 +470,10 @@ class Engine:
             return FileSkipped(path, "unchanged")
         try:
             sha = file_sha256(path)
+        except PermissionError:
+            reason = UnreadableFileError.reason_template
+            self.catalog.record_failure(kb, key, path.name, reason)
+            return FileFailed(path, reason)
         except OSError as exc:
             reason = f"cannot read the file ({exc.strerror}); check its permissions"
             self.catalog.record_failure(kb, key, path.name, reason)
@@ -483,7 +488,8 @@ class Engine:
             return FileFailed(path, err.reason)
         rec = self.catalog.begin_file(kb, key, path.name, st.st_size, st.st_mtime_ns, sha)
         try:
-            pages, chunks, ocr_pages, ocr_failed = yield from self._write_chunks(kb, rec, doc, sha, cancel)
+            pages, chunks, ocr_pages, ocr_failed, undecodable = yield from self._write_chunks(kb, rec, doc, sha,
+                                                                                              cancel)
             if cancel.is_set():
                 raise _Cancelled()
             if chunks == 0:
@@ -509,7 +515,7 @@ class Engine:
         if committed.stale_sha256:
             self._delete_chunks(kb, rec.id, committed.stale_sha256)
             self.catalog.clear_stale(rec.id)
-        return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed)
+        return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed, undecodable)
 
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
         """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
@@ -524,6 +530,7 @@ class Engine:
         stop = threading.Event()
         ocr_pages: list[int] = []
         ocr_failed: list[int] = []
+        undecodable: list[int] = []
 
         def note(stage: str, number: int) -> None:
             try:  # progress only: dropped when the queue is full of batches
@@ -545,6 +552,8 @@ class Engine:
                         ocr_pages.append(page.number)
                     if page.ocr_error:
                         ocr_failed.append(page.number)
+                    elif page.undecodable and not page.ocr:
+                        undecodable.append(page.number)
                     if cancel.is_set() or stop.is_set():
                         return
                     yield page
@@ -585,7 +594,7 @@ class Engine:
             stop.set()
             reader.join()
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
-        return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed)
+        return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
 
     def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
                      cancel: threading.Event | None = None) -> None:

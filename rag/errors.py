@@ -10,7 +10,7 @@ them without a traceback; the GUI shows them in its one error area.
     │   └── EmbeddingMismatchError
     ├── DocumentError          one input file cannot be read (batch goes on)
     │   ├── NotAPdfError, EmptyFileError, CorruptPdfError,
-    │   ├── EncryptedPdfError, NoTextLayerError, UnsupportedFileError
+    │   ├── EncryptedPdfError, NoTextLayerError, UndecodableTextError, UnsupportedFileError
     └── GenerationError        the LLM failed while answering
 """
 
@@ -90,6 +90,13 @@ class NoTextLayerError(DocumentError):
     reason_template = (
         "the PDF has no text layer: it looks scanned; turn OCR on (setting ocr = true, RAG_OCR=1) "
         "or run OCR on it (e.g. ocrmypdf) and add the result"
+    )
+
+
+class UndecodableTextError(DocumentError):
+    reason_template = (
+        "the PDF's text cannot be decoded (its fonts have no Unicode map); OCR it (setting ocr = true, "
+        "RAG_OCR=1, or ocrmypdf --force-ocr) or export it again from its source"
     )
 
 

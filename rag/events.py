@@ -46,6 +46,7 @@ class FileIndexed(_Named):
     seconds: float
     ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
     ocr_failed: tuple[int, ...] = ()  # pages that needed OCR and could not be read (no text from them)
+    undecodable: tuple[int, ...] = ()  # pages whose text layer is junk (no Unicode map) and were not OCR'd
 
 
 @dataclass(frozen=True)

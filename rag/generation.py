@@ -225,6 +225,26 @@ class LlamaGenerator:
                 cancel.set()
 
 
+def check_llm(settings, models_dir: Path) -> Path | None:
+    """Raise ModelError when the configured local LLM cannot load, without loading it: the file
+    exists, is a complete GGUF, and fits in memory (the same refusal as at load time). Reads only
+    the GGUF header. An OpenAI-compatible server is not contacted here (nothing leaves the machine
+    at start): its errors show on first use."""
+    if settings.llm_backend != "llama":
+        return None
+    from models.gguf import gguf_info
+    from models.hardware import llama_hardware, plan_llm_load
+
+    path = resolve_llm(settings.llm_model, models_dir)
+    try:
+        hardware = llama_hardware()
+    except ImportError as exc:
+        raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+    plan_llm_load(gguf_info(path), settings.context_size, settings.gpu_layers, settings.threads,
+                  settings.memory_limit_mb, hardware)
+    return path
+
+
 def make_generator(settings, models_dir: Path) -> Generator:
     """The generation backend the settings ask for: in-process llama.cpp (default) or an
     OpenAI-compatible HTTP server."""

@@ -24,6 +24,7 @@ from .errors import (
     NoTextError,
     NoTextLayerError,
     NotAPdfError,
+    UndecodableTextError,
     UnreadableFileError,
     UnsupportedFileError,
 )
@@ -38,6 +39,10 @@ SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
 
 # A PDF whose pages hold fewer visible characters than this on average looks scanned.
 MIN_CHARS_PER_PAGE = 8
+# A page whose text layer is at least this share of junk (U+FFFD, private-use, control or
+# unassigned code points) has fonts without a usable Unicode map: its text is not indexed.
+UNDECODABLE_SHARE = 0.5
+UNDECODABLE_MIN_CHARS = 16
 
 
 @dataclass
@@ -48,6 +53,22 @@ class Page:
     sections: list[tuple[int, str]] = field(default_factory=list)  # (clean offset, heading)
     ocr: bool = False  # the text was read by OCR from the rendered page (offsets index the OCR text)
     ocr_error: str = ""  # the page needed OCR and it failed: why
+    undecodable: bool = False  # the text layer was junk (fonts without a Unicode map): not indexed as such
+
+
+def undecodable_text(raw: str) -> bool:
+    """Whether a page's extracted text is mostly junk: glyphs that the PDF's fonts do not map to
+    Unicode come out as U+FFFD, private-use or control characters (or unassigned code points)."""
+    import unicodedata
+
+    visible = bad = 0
+    for ch in raw:
+        if ch.isspace() or ch in "\x02\ufffe":  # PDFium's soft hyphens
+            continue
+        visible += 1
+        if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cc", "Cn", "Cs"):
+            bad += 1
+    return visible >= UNDECODABLE_MIN_CHARS and bad >= UNDECODABLE_SHARE * visible
 
 
 ProgressCallback = Callable[[str, int], None]  # (stage, 1-based page): "ocr" before a page is OCR'd
@@ -105,6 +126,7 @@ class TextLayerCheck:
         self.visible = 0
         self.ocr_pages: list[int] = []
         self.ocr_failed: list[tuple[int, str]] = []
+        self.undecodable: list[int] = []
 
     def add(self, page: Page) -> None:
         self.visible += len(page.text)
@@ -112,10 +134,19 @@ class TextLayerCheck:
             self.ocr_pages.append(page.number)
         if page.ocr_error:
             self.ocr_failed.append((page.number, page.ocr_error))
+        if page.undecodable and not page.ocr:
+            self.undecodable.append(page.number)
 
     def finish(self) -> None:
         if self.visible >= MIN_CHARS_PER_PAGE * self.page_count or self.visible >= 200:
             return
+        if self.undecodable:
+            if not self.ocr_enabled:
+                raise UndecodableTextError(self.path)
+            why = f" (page {self.ocr_failed[0][0]}: {self.ocr_failed[0][1]})" if self.ocr_failed else ""
+            raise UndecodableTextError(
+                self.path, f"the PDF's text cannot be decoded (its fonts have no Unicode map) and OCR could not "
+                           f"read it either{why}; run OCR on it (e.g. ocrmypdf --force-ocr) or export it again")
         if not self.ocr_enabled:
             raise NoTextLayerError(self.path)
         if self.ocr_failed:
@@ -247,8 +278,9 @@ class PdfiumDocument:
         except Exception:
             raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
 
-    def _page_text(self, index: int) -> tuple[str, bool, str]:
-        """(raw text, read by OCR, why OCR failed) of one page."""
+    def _page_text(self, index: int) -> tuple[str, bool, str, bool]:
+        """(raw text, read by OCR, why OCR failed, text layer undecodable) of one page. An
+        undecodable text layer is OCR'd when OCR is on, else dropped."""
         from .ocr import page_needs_ocr
 
         try:
@@ -262,10 +294,13 @@ class PdfiumDocument:
                 textpage.close()
             except Exception:
                 raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
-            if self._ocr and page_needs_ocr(page, raw):
+            junk = undecodable_text(raw)
+            if self._ocr and (junk or page_needs_ocr(page, raw)):
                 text, error = self._ocr.read(page, index + 1, self.on_progress)
-                return (text, True, "") if not error else (raw, False, error)
-            return raw, False, ""
+                if not error:
+                    return text, True, "", junk
+                return ("" if junk else raw), False, error, junk
+            return ("" if junk else raw), False, "", junk
         finally:
             page.close()
 
@@ -274,12 +309,12 @@ class PdfiumDocument:
         boilerplate = repeated_edge_lines([self._raw_text(i) for i in sample])
         layer = TextLayerCheck(self.path, self.page_count, self.ocr_options)
         for index in range(start, self.page_count):
-            raw, by_ocr, ocr_error = self._page_text(index)
+            raw, by_ocr, ocr_error, junk = self._page_text(index)
             if not by_ocr:
                 raw = blank_edge_lines(raw, boilerplate)
             text, offsets = clean_page(raw)
             section = self._section_at(index)
-            page = Page(index + 1, text, offsets, [(0, section)] if section else [], by_ocr, ocr_error)
+            page = Page(index + 1, text, offsets, [(0, section)] if section else [], by_ocr, ocr_error, junk)
             layer.add(page)
             yield page
         if check:
@@ -372,7 +407,7 @@ class PypdfDocument:
         if self.page_count == 0:
             raise CorruptPdfError(path, "the PDF has no pages; re-export it from its source")
 
-    def _ocr_page(self, index: int, raw: str) -> tuple[str, bool, str]:
+    def _ocr_page(self, index: int, raw: str, force: bool = False) -> tuple[str, bool, str]:
         import pypdfium2 as pdfium
 
         from .ocr import page_needs_ocr
@@ -384,7 +419,7 @@ class PypdfDocument:
         except Exception as exc:
             return raw, False, f"the page could not be rendered ({exc})"
         try:
-            if not page_needs_ocr(page, raw):
+            if not force and not page_needs_ocr(page, raw):
                 return raw, False, ""
             text, error = self._ocr.read(page, index + 1, self.on_progress)
             return (text, True, "") if not error else (raw, False, error)
@@ -401,10 +436,13 @@ class PypdfDocument:
             except Exception:
                 raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
             by_ocr, ocr_error = False, ""
-            if self._ocr and visible_chars(raw) < MIN_TEXT_CHARS:
-                raw, by_ocr, ocr_error = self._ocr_page(index, raw)
+            junk = undecodable_text(raw)
+            if self._ocr and (junk or visible_chars(raw) < MIN_TEXT_CHARS):
+                raw, by_ocr, ocr_error = self._ocr_page(index, raw, force=junk)
+            if junk and not by_ocr:
+                raw = ""
             text, offsets = clean_page(raw)
-            page = Page(index + 1, text, offsets, ocr=by_ocr, ocr_error=ocr_error)
+            page = Page(index + 1, text, offsets, ocr=by_ocr, ocr_error=ocr_error, undecodable=junk)
             layer.add(page)
             yield page
         if check:

@@ -70,8 +70,11 @@ def _serve(conn, memory_mb: int) -> None:  # runs in the child
             conn.send(("error", type(err).__name__, err.reason))
         except MemoryError:
             conn.send(("error", "ParserCrashedError", ParserCrashedError.reason_template))
-        except Exception as exc:  # a parser bug: report it, keep serving
-            conn.send(("error", "CorruptPdfError", f"the file could not be read ({type(exc).__name__}: {exc})"))
+        except Exception as exc:  # a parser bug or an unsupported feature: report it, keep serving
+            other = "pdfium" if backend == "pypdf" else "pypdf"
+            conn.send(("error", "CorruptPdfError",
+                       f"the file could not be read ({type(exc).__name__}: {str(exc)[:200]}); the PDF may be damaged "
+                       f"or use a feature this reader lacks: re-save it from a PDF viewer, or try pdf_backend = {other}"))
 
 
 class ParserProcess:
@@ -113,7 +116,11 @@ class ParserProcess:
                  cancel: threading.Event | None):
         if self._proc is None or not self._proc.is_alive():
             self._start()
-        self._conn.send((str(path), backend, ocr, start))
+        try:
+            self._conn.send((str(path), backend, ocr, start))
+        except (OSError, BrokenPipeError):  # the child died (or never started): a fresh one next time
+            self._kill()
+            raise ParserCrashedError(path) from None
         first = self._receive(path, cancel=cancel)
         if first is None:
             self._kill()

@@ -46,12 +46,22 @@ def answer_language(question: str, setting: str = "auto") -> str:
     return "zh" if cjk_ratio(question) >= 0.2 else "en"
 
 
+# Document text may not close its own quotation: guillemets inside it become single ones.
+_QUOTE_MARKS = str.maketrans({"«": "‹", "»": "›"})
+
+
+def quote_document_text(text: str) -> str:
+    return text.translate(_QUOTE_MARKS)
+
+
 def _source_block(n: int, src: Source, text: str) -> str:
     # Guillemets quote the document text; a fence of its own lines (<<< >>>) made small base
-    # models repeat the fence instead of answering.
+    # models repeat the fence instead of answering. The text (and the file name, which comes
+    # from disk and may hold line breaks) cannot end the quotation or start a line of its own.
     pages = f"page {src.page}" if src.page == src.page_end else f"pages {src.page}-{src.page_end}"
     ocr = " (OCR)" if src.ocr else ""
-    return f"Source [{n}] — {src.file}, {pages}{ocr}\n«{text}»"
+    name = quote_document_text(" ".join(src.file.split()))
+    return f"Source [{n}] — {name}, {pages}{ocr}\n«{quote_document_text(text)}»"
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；])\s*")

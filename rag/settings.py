@@ -226,6 +226,11 @@ def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None
             raise SettingsError(
                 f"{path}: not valid TOML ({exc}); fix or delete the file to return to the defaults"
             ) from None
+        except OSError as exc:
+            raise SettingsError(
+                f"{path}: cannot read the settings file ({exc.strerror}); fix its permissions, or delete it "
+                "to return to the defaults"
+            ) from None
         for key, value in raw.items():
             if key not in FIELD_TYPES:
                 raise SettingsError(f"{path}: unknown setting '{key}'; known settings: {', '.join(FIELD_TYPES)}")

@@ -140,3 +140,65 @@ def _scan_like(image, seed: int):
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=70)
     return Image.open(io.BytesIO(buf.getvalue())).convert("L")
+
+
+def make_garbled_pdf(path: Path, pages: list[list[str]], target: str = "private-use") -> Path:
+    """A PDF whose text layer is garbage, as broken exporters make them: the text is drawn in an
+    embedded TrueType font (so it renders fine) whose ToUnicode map sends every glyph to
+    Unicode that means nothing: `private-use` (U+E000...), `control` (U+0001...) or
+    `replacement` (U+FFFD). Viewers show the right words; copy/paste and text extraction get junk."""
+    import os
+
+    import reportlab
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "Vera" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("Vera", os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")))
+    plain = path.with_name(path.stem + ".plain.pdf")
+    c = canvas.Canvas(str(plain), pagesize=A4)
+    for lines in pages:
+        c.setFont("Vera", 11)
+        y = 800
+        for line in lines:
+            for piece in _wrap(line, 90) or [""]:
+                c.drawString(60, y, piece)
+                y -= 16
+        c.showPage()
+    c.save()
+    first = {"private-use": 0xE000, "control": 0x0001, "replacement": 0xFFFD}[target]
+    if target == "replacement":
+        ranges = "1 beginbfrange\n<00> <FF> <FFFD>\nendbfrange\n"  # one target for all codes
+        ranges = "".join(f"1 beginbfchar\n<{code:02X}> <FFFD>\nendbfchar\n" for code in range(256))
+    elif target == "control":
+        ranges = "".join(f"1 beginbfchar\n<{code:02X}> <{1 + code % 8:04X}>\nendbfchar\n" for code in range(256))
+    else:
+        ranges = f"1 beginbfrange\n<00> <FF> <{first:04X}>\nendbfrange\n"
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Garbage def "
+            "/CMapType 2 def 1 begincodespacerange <00> <FF> endcodespacerange\n"
+            f"{ranges}endcmap CMapName currentdict /CMap defineresource pop end end")
+    writer = PdfWriter(clone_from=PdfReader(str(plain)))
+    for page in writer.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            if font.get("/Subtype") == "/TrueType":
+                stream = DecodedStreamObject()
+                stream.set_data(cmap.encode("ascii"))
+                font[NameObject("/ToUnicode")] = writer._add_object(stream)
+    with path.open("wb") as f:
+        writer.write(f)
+    plain.unlink()
+    return path
+
+
+def make_many_pages_pdf(path: Path, pages: int, words: str = "Page {n} of a long register: entry {n}.") -> Path:
+    """A PDF of `pages` tiny pages, each with a few words (and its page number), built by
+    drawing one small page per page: a stand-in for a 2,000-page manual that stays small."""
+    c = canvas.Canvas(str(path), pagesize=(200, 100))
+    for n in range(1, pages + 1):
+        c.setFont("Helvetica", 9)
+        c.drawString(10, 50, words.format(n=n))
+        c.showPage()
+    c.save()
+    return path

@@ -31,6 +31,9 @@ def report(events) -> int:
                 msg = f"indexed {ev.chunks} chunks from {ev.pages} pages{ocr} ({ev.seconds:.1f} s)"
                 if ev.ocr_failed:
                     msg += f"; OCR could not read page(s) {', '.join(map(str, ev.ocr_failed))}"
+                if ev.undecodable:
+                    msg += (f"; the text of page(s) {', '.join(map(str, ev.undecodable))} cannot be decoded "
+                            "(fonts without a Unicode map) and was left out; turn OCR on to read them")
             elif isinstance(ev, FileSkipped):
                 msg = f"skipped ({ev.reason})"
             else:
