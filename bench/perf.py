@@ -130,14 +130,28 @@ def bench_perf():
              for c in engine.store.get(kb.collection)]
     unique = list(dict.fromkeys(texts))  # ingestion embeds each distinct text once
     engine.embedder.embed_documents(unique[:8])  # warm
-    t0 = time.perf_counter()
-    engine.embedder.embed_documents(unique)
-    embed_only = time.perf_counter() - t0
+    embedder = engine.embedder
     engine.close()
-    yield row(f"100-page PDF: {len(texts)} chunks ({len(unique)} distinct texts), pages/s end to end "
-              "(file start to commit)", round(100 / internal, 2))
+    # In this process, models loaded, alternating: the whole engine.ingest (reader process,
+    # cleaning, chunking, embedding, BM25 rows, chroma, catalog commit) vs the embedder alone.
+    pipeline, alone = [], []
+    for i in range(2):
+        run_home = RESULTS / f"home-pipeline-{i}"  # chromadb keeps a client per path: one fresh path per run
+        shutil.rmtree(run_home, ignore_errors=True)
+        engine = Engine(home=run_home, embedder=embedder)
+        t0 = time.perf_counter()
+        list(engine.ingest([pdf]))
+        pipeline.append(time.perf_counter() - t0)
+        engine.close()
+        t0 = time.perf_counter()
+        embedder.embed_documents(unique)
+        alone.append(time.perf_counter() - t0)
+    e2e, embed_only = min(pipeline), min(alone)
+    yield row(f"100-page PDF: {len(texts)} chunks ({len(unique)} distinct texts); rag-cli ingest, file start "
+              "to commit incl. embedder load (s)", round(internal, 2))
+    yield row("100-page PDF: pages/s end to end, models loaded (engine.ingest, best of 2)", round(100 / e2e, 2))
     yield row("ingestion pages/s end to end vs the embedder alone on the same chunks",
-              round(embed_only / internal, 3), ">= 0.9", f"{internal:.1f} s vs {embed_only:.1f} s embedding alone")
+              round(embed_only / e2e, 3), ">= 0.9", f"{e2e:.2f} s vs {embed_only:.2f} s embedding alone (best of 2)")
 
     # -- vs the canonical LangChain pipeline on the same PDF
     lc = run_langchain([pdf], None)
@@ -221,7 +235,7 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
     auto = chosen()[0] if chosen() else "torch"
     if auto in rates and "torch" in rates:
         yield row(f"embedding throughput, auto backend ({auto}, fp32) vs fp32 torch", round(rates[auto] / rates["torch"], 2),
-                  ">= 2", "same fp32 vectors: retrieval identical (no question lost)")
+                  ">= 2", "fp32 graph; cosine to torch in the row above")
 
 
 def _cold_ask(home: Path):

@@ -46,6 +46,7 @@ from .textclean import cjk_ratio
 from .settings import Settings, data_dir, load_settings
 
 EMBED_BATCH = 256  # chunks per embed+store step: larger batches sort by length with less padding
+FIRST_BATCH = 32
 VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~30 MB for MiniLM)
 NOT_FOUND_EN = "I couldn't find this in your documents. The closest passages are listed below."
 NOT_FOUND_ZH = "在你的文档中没有找到相关内容。下面列出了最接近的段落。"  # chunks per embedding + store write
@@ -558,11 +559,12 @@ class Engine:
                     yield page
 
             try:
+                size = FIRST_BATCH  # a small first batch: the embedder starts while pages are still read
                 for chunk in chunker.chunk(pages()):
                     batch.append(chunk)
-                    if len(batch) >= EMBED_BATCH:
+                    if len(batch) >= size:
                         _put(batches, (page_no, batch), stop)
-                        batch = []
+                        batch, size = [], EMBED_BATCH
                 if batch:
                     _put(batches, (page_no, batch), stop)
                 _put(batches, _END, stop)

@@ -91,3 +91,5 @@ def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedde
     cosine = (a * b).sum(axis=1)  # both normalised; OpenVINO's fp32 kernels round differently
     assert cosine.min() > 0.999, cosine
     assert ov.precision == "openvino-fp32"
+    query = ov.embed_query(texts[0])  # queries go through ONNX Runtime (faster to load)
+    assert float(query @ a[0]) > 0.999 and "_query_onnx" in ov.__dict__
