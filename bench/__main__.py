@@ -1,6 +1,7 @@
 """Run the benchmark suite and print a table of figures and ratios.
 
-    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, abstain, langchain, scaleout, gui, ocr (default: all)
+    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, abstain, langchain, scaleout, gui, ocr, perf, overlap
+                                                 (default: all but perf/overlap; `perf` is the issue's target table)
 
 Real PDFs come from scripts/fetch_pdfs.py; every suite works in its own RAG_HOME under
 bench/results/ (ignored by git) so nothing touches the user's data.
@@ -13,11 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import suites
+from . import perf, suites
 
 SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
           "retrieval": suites.bench_retrieval, "abstain": suites.bench_abstain,
-          "langchain": suites.bench_langchain, "gui": suites.bench_gui, "scaleout": suites.bench_scaleout, "ocr": suites.bench_ocr}
+          "langchain": suites.bench_langchain, "gui": suites.bench_gui, "scaleout": suites.bench_scaleout, "ocr": suites.bench_ocr,
+          "perf": perf.bench_perf, "overlap": perf.bench_overlap}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("suites", nargs="*", help=f"any of: {', '.join(SUITES)}")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    chosen = args.suites or list(SUITES)
+    chosen = args.suites or [s for s in SUITES if s not in ("perf", "overlap")]
     unknown = [s for s in chosen if s not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}")
@@ -34,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name}", file=sys.stderr, flush=True)
         for row in SUITES[name]():
             rows.append({"suite": name, **row})
-            print(f"  {row['what']:<62} {row['value']:>12} {row.get('target', ''):>14}", flush=True)
+            verdict = {True: "pass", False: "FAIL"}.get(row.get("ok"), "")
+            print(f"  {row['what']:<62} {row['value']!s:>12} {row.get('target', ''):>10} {verdict:>5}"
+                  f"{'  ' + row['note'] if row.get('note') else ''}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     return 0

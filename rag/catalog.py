@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS kbs (
     embed_dim INTEGER,
     chunk_tokens INTEGER,
     chunk_overlap INTEGER,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    embed_backend TEXT
 );
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,6 +79,7 @@ class KnowledgeBase:
     embed_dim: int | None
     chunk_tokens: int | None
     chunk_overlap: int | None
+    embed_backend: str | None = None  # backend and precision of the vectors, e.g. "onnx-fp32"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ class Catalog:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(kbs)")}
+        if "embed_backend" not in columns:  # catalogs made before backends were recorded
+            self._db.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -209,14 +214,16 @@ class Catalog:
             db.execute("DELETE FROM kb_store WHERE kb_id = ?", (kb.id,))
             db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
             db.execute("UPDATE kbs SET embed_model = NULL, embed_dim = NULL, chunk_tokens = NULL,"
-                       " chunk_overlap = NULL WHERE id = ?", (kb.id,))
+                       " chunk_overlap = NULL, embed_backend = NULL WHERE id = ?", (kb.id,))
         return self.get_kb(kb.name)
 
-    def set_kb_model(self, kb: KnowledgeBase, model: str, dim: int, chunk_tokens: int, overlap: int) -> KnowledgeBase:
+    def set_kb_model(self, kb: KnowledgeBase, model: str, dim: int, chunk_tokens: int, overlap: int,
+                     backend: str | None = None) -> KnowledgeBase:
         with self._tx() as db:
             db.execute(
-                "UPDATE kbs SET embed_model = ?, embed_dim = ?, chunk_tokens = ?, chunk_overlap = ? WHERE id = ?",
-                (model, dim, chunk_tokens, overlap, kb.id),
+                "UPDATE kbs SET embed_model = ?, embed_dim = ?, chunk_tokens = ?, chunk_overlap = ?,"
+                " embed_backend = ? WHERE id = ?",
+                (model, dim, chunk_tokens, overlap, backend, kb.id),
             )
         return self.get_kb(kb.name)
 
@@ -366,4 +373,5 @@ def _kb(row: sqlite3.Row) -> KnowledgeBase:
         embed_dim=row["embed_dim"],
         chunk_tokens=row["chunk_tokens"],
         chunk_overlap=row["chunk_overlap"],
+        embed_backend=row["embed_backend"],
     )

@@ -47,6 +47,8 @@ from .textclean import cjk_ratio
 from .settings import Settings, data_dir, load_settings
 
 EMBED_BATCH = 256  # chunks per embed+store step: larger batches sort by length with less padding
+FIRST_BATCH = 32
+VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~30 MB for MiniLM)
 NOT_FOUND_EN = "I couldn't find this in your documents. The closest passages are listed below."
 NOT_FOUND_ZH = "在你的文档中没有找到相关内容。下面列出了最接近的段落。"  # chunks per embedding + store write
 
@@ -74,6 +76,11 @@ def is_multilingual(model_name: str) -> bool:
     return any(h in name for h in MULTILINGUAL_HINTS)
 
 
+def text_hash(text: str) -> str:
+    """The key under which a chunk's vector is reused: identical indexed text, one embedding."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -92,6 +99,9 @@ class Engine:
         self._store = store
         self._recovered: set[int] = set()
         self._write_lock = threading.Lock()
+        self._vector_cache: dict[str, object] = {}  # text hash -> vector, within one knowledge base
+        self._vector_cache_kb: int | None = None
+        self.embed_stats = {"chunks": 0, "embedded": 0}  # chunks stored / texts actually embedded
 
     # ---- lazily built parts ------------------------------------------------------------
 
@@ -192,9 +202,11 @@ class Engine:
             self._generator = None
         if changed & set(self.EMBEDDER_FIELDS):
             self._embedder = None
+            self._vector_cache.clear()
         if changed & set(self.STORE_FIELDS) and self._store is not None:
             self._store = None  # the next use connects to the new store (embedded or server)
             self._recovered.clear()
+            self._vector_cache.clear()
         if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
             self.__dict__.pop("parser").close()
         if "reranker" in changed or "rerank_candidates" in changed:
@@ -309,7 +321,7 @@ class Engine:
         emb = self.embedder
         if kb.embed_model is None:
             return self.catalog.set_kb_model(kb, emb.name, emb.dim, self.settings.chunk_tokens,
-                                             self.settings.chunk_overlap)
+                                             self.settings.chunk_overlap, getattr(emb, "precision", None))
         if kb.embed_model != emb.name:
             raise EmbeddingMismatchError(
                 f"knowledge base '{kb.name}' was built with embedding model '{kb.embed_model}' "
@@ -481,6 +493,7 @@ class Engine:
         if rec and rec.state == cat.INDEXED and rec.sha256 == sha:
             self.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
             return FileSkipped(path, "unchanged")
+        self._load_embedder_in_background()  # overlaps the reader process's start
         try:
             doc = self._open(path, cancel)
         except DocumentError as err:
@@ -517,6 +530,19 @@ class Engine:
             self.catalog.clear_stale(rec.id)
         return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed, undecodable)
 
+    def _load_embedder_in_background(self) -> None:
+        """Start loading the embedder on a helper thread; an error surfaces again (and is
+        reported) when _write_chunks loads it for real."""
+        emb = self.embedder
+
+        def load() -> None:
+            try:
+                emb.load()
+            except BaseException:
+                pass
+
+        threading.Thread(target=load, name="embedder-load", daemon=True).start()
+
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
         """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
         this thread embeds and stores batches, so parsing hides behind embedding and memory
@@ -524,6 +550,9 @@ class Engine:
         on "page N is being OCR'd" notes, which become FileProgress(stage="ocr") events."""
         emb = self.embedder
         emb.load()
+        if self._vector_cache_kb != kb.id:
+            self._vector_cache.clear()
+            self._vector_cache_kb = kb.id
         max_tokens = min(self.settings.chunk_tokens, emb.max_tokens)
         chunker = Chunker(emb.counter, max_tokens, min(self.settings.chunk_overlap, max_tokens // 3))
         batches: queue.Queue = queue.Queue(maxsize=4)
@@ -559,11 +588,12 @@ class Engine:
                     yield page
 
             try:
+                size = FIRST_BATCH  # a small first batch: the embedder starts while pages are still read
                 for chunk in chunker.chunk(pages()):
                     batch.append(chunk)
-                    if len(batch) >= EMBED_BATCH:
+                    if len(batch) >= size:
                         _put(batches, (page_no, batch), stop)
-                        batch = []
+                        batch, size = [], EMBED_BATCH
                 if batch:
                     _put(batches, (page_no, batch), stop)
                 _put(batches, _END, stop)
@@ -572,6 +602,7 @@ class Engine:
 
         reader = threading.Thread(target=read, name="ingest-reader", daemon=True)
         reader.start()
+        writer = _BatchWriter(lambda job: self._write_batch(kb, rec, sha, *job))
         path = Path(rec.path)
         written = 0
         try:
@@ -586,21 +617,48 @@ class Engine:
                     continue
                 page_no, batch = item
                 yield FileProgress(path, "embedding", page_no, doc.page_count)
-                self._store_batch(kb, rec, sha, batch, cancel)
+                indexed, vectors = self._embed_batch(kb, batch, cancel)
+                writer.put((batch, indexed, vectors))  # stored on its own thread while the next batch embeds
                 written += len(batch)
                 if cancel.is_set():
                     break
+            writer.finish()  # every chunk is in the stores before the caller commits
         finally:
             stop.set()
+            writer.close()  # on errors too: nothing may be written after the caller cleans up
             reader.join()
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
         return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
 
-    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
-                     cancel: threading.Event | None = None) -> None:
+    def _embed_batch(self, kb: KnowledgeBase, batch: list, cancel: threading.Event | None = None):
+        """(texts as indexed, their vectors). The same text is never embedded twice: repeats
+        within the batch, texts met earlier in this run, and texts already stored in the
+        knowledge base (found by the `th` text hash in the chunk metadata) reuse their vector."""
+        import numpy as np
+
         # The section title (PDF outline / Markdown heading) gives a chunk its topic.
         indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
-        vectors = self._embed_cancellable(indexed, cancel)
+        hashes = [text_hash(t) for t in indexed]
+        cache = self._vector_cache
+        missing = list(dict.fromkeys(h for h in hashes if h not in cache))
+        lookup = getattr(self.store, "vectors_by", None)
+        found = lookup(kb.collection, "th", missing) if (missing and lookup) else {}
+        todo = [h for h in missing if h not in found]
+        first = {h: t for h, t in zip(hashes, indexed)}
+        fresh = self._embed_cancellable([first[h] for h in todo], cancel) if todo else None
+        known = dict(found)
+        if fresh is not None:
+            known.update(zip(todo, fresh))
+        self.embed_stats["chunks"] += len(batch)
+        self.embed_stats["embedded"] += len(todo)
+        if len(cache) + len(known) > VECTOR_CACHE_SIZE:
+            cache.clear()
+        cache.update(known)
+        vectors = np.stack([known[h] if h in known else cache[h] for h in hashes]).astype(np.float32)
+        return indexed, vectors
+
+    def _write_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, indexed: list[str],
+                     vectors) -> None:
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
         self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
         name = Path(rec.path).name
@@ -611,29 +669,28 @@ class Engine:
                     "file": name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": c.page,
                     "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end,
                     "chunk": c.index, "tokens": c.tokens, "section": c.section, "ocr": c.ocr,
+                    "th": text_hash(text),
                 }
-                for c in batch
+                for c, text in zip(batch, indexed)
             ],
         )
 
-    def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None):
-        """Embed a large batch in length-sorted slices of the embedder's batch size, checking
-        `cancel` between slices, so Cancel and closing the app take effect within a second or two
-        while padding stays as small as one big length-sorted call would make it."""
-        import numpy as np
+    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
+                     cancel: threading.Event | None = None) -> None:
+        """Embed and store one batch on the calling thread."""
+        indexed, vectors = self._embed_batch(kb, batch, cancel)
+        self._write_batch(kb, rec, sha, batch, indexed, vectors)
 
-        emb = self.embedder
-        step = max(1, emb.batch_size)
-        if cancel is None or len(texts) <= step:
-            return emb.embed_documents(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), emb.dim), dtype=np.float32)
-        for start in range(0, len(order), step):
-            if cancel.is_set():
+    def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None):
+        """Embed in length-sorted slices of the embedder's batch size (tokenised once), checking
+        `cancel` before every slice, so Cancel and closing the app take effect within a second or
+        two while padding stays as small as one big length-sorted call makes it."""
+
+        def check() -> None:
+            if cancel is not None and cancel.is_set():
                 raise _Cancelled()
-            part = order[start:start + step]
-            out[part] = emb.embed_documents([texts[i] for i in part])
-        return out
+
+        return self.embedder.embed_documents(texts, check if cancel is not None else None)
 
     # ---- retrieval and answers ---------------------------------------------------------
 
@@ -782,3 +839,45 @@ def _put(q: queue.Queue, item, stop: threading.Event) -> None:
 
 class _Cancelled(Exception):
     pass
+
+
+class _BatchWriter:
+    """Runs `write(job)` for each job on one background thread, in order, at most one job
+    waiting, so storing a batch overlaps embedding the next. An error in a write is raised on
+    the next put() or at finish(); close() waits for the thread so nothing is written after it."""
+
+    def __init__(self, write):
+        self._write = write
+        self._jobs: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is _END:
+                return
+            if self._error is None:
+                try:
+                    self._write(job)
+                except BaseException as exc:  # handed to the producing thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def put(self, job) -> None:
+        self._raise()
+        self._jobs.put(job)
+
+    def finish(self) -> None:
+        self.close()
+        self._raise()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(_END)
+            self._thread.join()

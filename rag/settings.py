@@ -30,7 +30,7 @@ class Settings:
     llm_model: str = BUNDLED_LLM  # "bundled:…" or a path to a .gguf file
     embedding_device: str = "auto"  # auto | cpu | cuda | mps
     embedding_batch_size: int = 32
-    embedding_backend: str = "auto"  # auto | onnx | torch
+    embedding_backend: str = "auto"  # auto | openvino | onnx | torch
     # chunking (a change needs a re-index)
     chunk_tokens: int = 200
     chunk_overlap: int = 32
@@ -140,8 +140,8 @@ class Settings:
             raise bad("ocr_page_timeout_s", f"must be positive (got {self.ocr_page_timeout_s})")
         if self.pdf_backend not in ("pdfium", "pypdf"):
             raise bad("pdf_backend", f"must be 'pdfium' or 'pypdf' (got {self.pdf_backend!r})")
-        if self.embedding_backend not in ("auto", "onnx", "torch"):
-            raise bad("embedding_backend", f"must be auto, onnx or torch (got {self.embedding_backend!r})")
+        if self.embedding_backend not in ("auto", "onnx", "openvino", "torch"):
+            raise bad("embedding_backend", f"must be auto, onnx, openvino or torch (got {self.embedding_backend!r})")
         if self.embedding_device not in ("auto", "cpu", "cuda", "mps"):
             raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
         if self.theme not in ("system", "light", "dark"):

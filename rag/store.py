@@ -33,6 +33,8 @@ class VectorStore(Protocol):
 
     def delete(self, collection: str, where: dict) -> None: ...
 
+    def vectors_by(self, collection: str, key: str, values: Sequence[str]) -> dict[str, np.ndarray]: ...
+
     def query(self, collection: str, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredChunk]: ...
 
     def get(self, collection: str, where: dict | None = None, ids: Sequence[str] | None = None,
@@ -151,6 +153,21 @@ class ChromaStore:
             ids=list(ids), embeddings=np.asarray(vectors, dtype=np.float32), documents=list(texts),
             metadatas=list(metadatas),
         )
+
+    @_guarded
+    def vectors_by(self, collection, key, values) -> dict[str, np.ndarray]:
+        """Stored vectors of chunks whose metadata `key` is one of `values`: {value: vector}."""
+        values = list(values)
+        if not values:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        col = self._col(collection)
+        for i in range(0, len(values), 500):
+            res = col.get(where={key: {"$in": values[i : i + 500]}}, include=["embeddings", "metadatas"])
+            for meta, vector in zip(res["metadatas"], res["embeddings"]):
+                if meta and key in meta:
+                    out.setdefault(meta[key], np.asarray(vector, dtype=np.float32))
+        return out
 
     @_guarded
     def delete(self, collection, where) -> None:

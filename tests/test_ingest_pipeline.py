@@ -1,0 +1,95 @@
+"""Pipelined ingestion: identical chunk text is embedded once, store writes on their own
+thread keep the crash-safety rules, and the knowledge base records the embedding backend."""
+
+import numpy as np
+import pytest
+
+from pdfs import SAMPLE_PAGES, make_pdf
+from rag.events import FileFailed, FileIndexed
+
+
+def run(engine, paths, kb=None):
+    return list(engine.ingest(paths, kb=kb))
+
+
+def test_identical_text_is_embedded_once_across_files(make_engine, tmp_path):
+    engine = make_engine()
+    pages = [["Chapter one explains the admin console on port 8443."] + SAMPLE_PAGES[1],
+             ["Chapter two explains the backup schedule, which runs nightly at 02:00."]]
+    a = make_pdf(tmp_path / "a.pdf", pages)
+    b = make_pdf(tmp_path / "copy-of-a.pdf", pages)  # another file with the same text
+    run(engine, [a])
+    first = dict(engine.embed_stats)
+    assert first["embedded"] == first["chunks"] > 0
+    engine._vector_cache.clear()  # the second file must find the vectors in the store itself
+    events = run(engine, [b])
+    (done,) = [e for e in events if isinstance(e, FileIndexed)]
+    assert done.chunks == first["chunks"]
+    assert engine.embed_stats["embedded"] == first["embedded"], "the copy's chunks reuse the stored vectors"
+    kb = engine.catalog.get_kb("default")
+    stored = engine.store.get(kb.collection)
+    assert {c.metadata["file"] for c in stored} == {"a.pdf", "copy-of-a.pdf"}
+    hits = engine.search("What port does the admin console use?", k=4).sources
+    assert {"a.pdf", "copy-of-a.pdf"} <= {h.file for h in hits}
+    # the reused vector is the one the embedder gives for that text
+    c = stored[0]
+    text = f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
+    reused = engine.store.vectors_by(kb.collection, "th", [c.metadata["th"]])[c.metadata["th"]]
+    assert np.allclose(reused, engine.embedder.embed_documents([text])[0], atol=1e-5)
+
+
+def test_repeated_text_within_a_file_is_embedded_once(make_engine, tmp_path):
+    engine = make_engine()
+    boiler = ("This page describes the same warranty terms for every product line in full: repairs are free "
+              "for two years, parts for five, and the warranty ends when the seal on the case is broken.")
+    last = "The fan runs at 1200 rpm when the case is closed and the temperature is above forty degrees."
+    pdf = make_pdf(tmp_path / "rep.pdf", [[boiler], [boiler], [boiler], [last]])
+    (done,) = [e for e in run(engine, [pdf]) if isinstance(e, FileIndexed)]
+    assert done.chunks == 4
+    assert engine.embed_stats["embedded"] == 2
+
+
+def test_a_failing_store_write_fails_the_file_and_leaves_nothing(make_engine, tmp_path, monkeypatch):
+    engine = make_engine()
+    pdf = make_pdf(tmp_path / "x.pdf", [SAMPLE_PAGES[0], SAMPLE_PAGES[1]])
+    real_add = engine.store.add
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        real_add(*args, **kwargs)  # the chunks land, then the write "fails"
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine.store, "add", broken)
+    events = run(engine, [pdf])
+    (failed,) = [e for e in events if isinstance(e, FileFailed)]
+    assert "disk full" in failed.reason and calls
+    kb = engine.catalog.get_kb("default")
+    assert engine.store.count(kb.collection) == 0, "a failed version's chunks are deleted"
+    assert engine.lexical.count(kb.id) == 0
+    (rec,) = engine.list_files()
+    assert rec.state == "failed" and rec.pending_sha256 is None
+
+
+def test_the_knowledge_base_records_backend_and_precision(make_engine, tmp_path):
+    engine = make_engine()
+    run(engine, [make_pdf(tmp_path / "a.pdf", [SAMPLE_PAGES[0]])])
+    kb = engine.catalog.get_kb("default")
+    assert kb.embed_backend == f"{engine.embedder.backend}-fp32"
+
+
+def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedder):
+    pytest.importorskip("openvino")
+    from rag.embedding import Embedder
+    from rag.settings import BUNDLED_EMBEDDER
+
+    ov = Embedder(BUNDLED_EMBEDDER, "cpu", backend="openvino", cache_dir=models_dir)
+    onnx = Embedder(BUNDLED_EMBEDDER, "cpu", backend="onnx", cache_dir=models_dir)
+    texts = ["The admin console listens on port 8443.", "额定电压是220伏。", "short"]
+    a, b = ov.embed_documents(texts), onnx.embed_documents(texts)
+    assert a.shape == (3, ov.dim)
+    cosine = (a * b).sum(axis=1)  # both normalised; OpenVINO's fp32 kernels round differently
+    assert cosine.min() > 0.999, cosine
+    assert ov.precision == "openvino-fp32"
+    query = ov.embed_query(texts[0])  # queries go through ONNX Runtime (faster to load)
+    assert float(query @ a[0]) > 0.999 and "_query_onnx" in ov.__dict__
