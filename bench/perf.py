@@ -132,26 +132,29 @@ def bench_perf():
     engine.embedder.embed_documents(unique[:8])  # warm
     embedder = engine.embedder
     engine.close()
-    # In this process, models loaded, alternating: the whole engine.ingest (reader process,
-    # cleaning, chunking, embedding, BM25 rows, chroma, catalog commit) vs the embedder alone.
+    # In this process, alternating: the whole engine.ingest (reader process, cleaning,
+    # chunking, embedding, BM25 rows, chroma, catalog commit) vs the embedder alone. The
+    # engine is warm as in a running app: models loaded and its PDF reader child started
+    # (by a one-page warm-up file); each run indexes into a new, empty knowledge base.
+    run_home = RESULTS / "home-pipeline"
+    shutil.rmtree(run_home, ignore_errors=True)
+    engine = Engine(home=run_home, embedder=embedder)
+    list(engine.ingest([_pdf_from_pages(RESULTS / "one-page.pdf", [(pdf, [0])])], kb="warmup"))
     pipeline, alone = [], []
-    for i in range(2):
-        run_home = RESULTS / f"home-pipeline-{i}"  # chromadb keeps a client per path: one fresh path per run
-        shutil.rmtree(run_home, ignore_errors=True)
-        engine = Engine(home=run_home, embedder=embedder)
+    for i in range(3):
         t0 = time.perf_counter()
-        list(engine.ingest([pdf]))
+        list(engine.ingest([pdf], kb=f"run-{i}"))
         pipeline.append(time.perf_counter() - t0)
-        engine.close()
         t0 = time.perf_counter()
         embedder.embed_documents(unique)
         alone.append(time.perf_counter() - t0)
+    engine.close()
     e2e, embed_only = min(pipeline), min(alone)
     yield row(f"100-page PDF: {len(texts)} chunks ({len(unique)} distinct texts); rag-cli ingest, file start "
               "to commit incl. embedder load (s)", round(internal, 2))
-    yield row("100-page PDF: pages/s end to end, models loaded (engine.ingest, best of 2)", round(100 / e2e, 2))
+    yield row("100-page PDF: pages/s end to end, warm engine (engine.ingest, best of 3)", round(100 / e2e, 2))
     yield row("ingestion pages/s end to end vs the embedder alone on the same chunks",
-              round(embed_only / e2e, 3), ">= 0.9", f"{e2e:.2f} s vs {embed_only:.2f} s embedding alone (best of 2)")
+              round(embed_only / e2e, 3), ">= 0.9", f"{e2e:.2f} s vs {embed_only:.2f} s embedding alone (best of 3)")
 
     # -- vs the canonical LangChain pipeline on the same PDF
     lc = run_langchain([pdf], None)
@@ -239,16 +242,26 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
 
 
 def _cold_ask(home: Path):
+    """A new `rag-cli ask` process each time (page cache warm): the time from launching it to
+    the first byte of the answer on its stdout, and the engine's own ttft (from the start of
+    the question, imports excluded)."""
     question = "How do I set the title of a plot?"
-    runs = []
+    env = dict(os.environ, RAG_HOME=str(home))
+    _cli("ask", question, home=home)  # page cache warm, models exported
+    first_byte, engine_ttft = [], []
+    for _ in range(5):  # the answer streams to stdout token by token
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(BIN / "rag-cli"), "ask", question], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env)
+        proc.stdout.read(1)
+        first_byte.append(time.perf_counter() - t0)
+        proc.stdout.read()
+        proc.wait()
     for _ in range(3):
-        proc = _cli("ask", question, "--json", home=home)
-        stats = json.loads(proc.stdout)["stats"]
-        if not stats:
-            raise RuntimeError(f"no answer for {question!r}: {proc.stderr.strip()}")
-        runs.append(stats)
-    yield row("rag-cli ask, cold process: first answer token, median of 3 (s)",
-              round(statistics.median(s["ttft_s"] for s in runs), 2), "<= 3")
+        engine_ttft.append(json.loads(_cli("ask", question, "--json", home=home).stdout)["stats"]["ttft_s"])
+    yield row("rag-cli ask, cold process: launch to first answer byte on stdout, median of 5 (s)",
+              round(statistics.median(first_byte), 2), "<= 3",
+              f"engine ttft (question to first token) median {statistics.median(engine_ttft):.2f} s")
 
 
 def _warm_ask():

@@ -46,8 +46,9 @@ from .retrieval import DenseRetriever, HybridRetriever, LexicalRetriever, Retrie
 from .textclean import cjk_ratio
 from .settings import Settings, data_dir, load_settings
 
-EMBED_BATCH = 256  # chunks per embed+store step: larger batches sort by length with less padding
-FIRST_BATCH = 32
+EMBED_BATCH = 512  # chunks the reader hands over at a time: sorted by length, they embed with little padding
+FIRST_BATCH = 32  # a small first batch: the embedder starts while pages are still read
+WRITE_SLICE = 64  # sorted chunks embedded and then stored together: the last store write stays short
 VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~30 MB for MiniLM)
 NOT_FOUND_EN = "I couldn't find this in your documents. The closest passages are listed below."
 NOT_FOUND_ZH = "在你的文档中没有找到相关内容。下面列出了最接近的段落。"  # chunks per embedding + store write
@@ -97,6 +98,8 @@ class Engine:
         self._embedder = embedder
         self._generator = generator
         self._store = store
+        self._store_lock = threading.Lock()
+        self._query_vectors: dict = {}
         self._recovered: set[int] = set()
         self._write_lock = threading.Lock()
         self._vector_cache: dict[str, object] = {}  # text hash -> vector, within one knowledge base
@@ -118,10 +121,39 @@ class Engine:
     @property
     def store(self):
         if self._store is None:
-            from .store import open_store
+            with self._store_lock:
+                if self._store is None:
+                    from .store import open_store
 
-            self._store = open_store(self.settings, self.home / "chroma")
+                    self._store = open_store(self.settings, self.home / "chroma")
         return self._store
+
+    def _open_store_soon(self) -> None:
+        """Open the vector store on a helper thread (importing chromadb alone takes about a
+        second) while this thread embeds the query. An error is raised again on next use."""
+        if self._store is not None:
+            return
+
+        def run() -> None:
+            try:
+                self.store
+            except Exception:
+                pass
+
+        threading.Thread(target=run, name="store-open", daemon=True).start()
+
+    def _embed_query(self, text: str):
+        """Query vector, remembered for the last few queries of this embedder (a search opens
+        the store while it embeds the query, then retrieves with the same vector)."""
+        emb = self.embedder
+        key = (id(emb), text)
+        vec = self._query_vectors.get(key)
+        if vec is None:
+            vec = emb.embed_query(text)
+            if len(self._query_vectors) >= 16:
+                self._query_vectors.clear()
+            self._query_vectors[key] = vec
+        return vec
 
     @property
     def embedder(self):
@@ -164,7 +196,7 @@ class Engine:
         mode = (mode or self.settings.retrieval_mode).removesuffix("+rerank")
         if mode not in ("dense", "bm25", "hybrid"):
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
-        dense = DenseRetriever(self.store, self.embedder.embed_query)
+        dense = DenseRetriever(self.store, self._embed_query)
         if mode == "dense":
             return dense
         lexical = LexicalRetriever(self.store, self.lexical, kb.id, lambda files: self._file_ids(kb, files))
@@ -202,6 +234,7 @@ class Engine:
             self._generator = None
         if changed & set(self.EMBEDDER_FIELDS):
             self._embedder = None
+            self._query_vectors.clear()
             self._vector_cache.clear()
         if changed & set(self.STORE_FIELDS) and self._store is not None:
             self._store = None  # the next use connects to the new store (embedded or server)
@@ -605,6 +638,7 @@ class Engine:
         writer = _BatchWriter(lambda job: self._write_batch(kb, rec, sha, *job))
         path = Path(rec.path)
         written = 0
+        last_page = 0
         try:
             while True:
                 item = batches.get()
@@ -616,10 +650,20 @@ class Engine:
                     yield FileProgress(path, item.stage, item.page, doc.page_count)
                     continue
                 page_no, batch = item
-                yield FileProgress(path, "embedding", page_no, doc.page_count)
-                indexed, vectors = self._embed_batch(kb, batch, cancel)
-                writer.put((batch, indexed, vectors))  # stored on its own thread while the next batch embeds
-                written += len(batch)
+                self._prefetch_vectors(kb, batch)
+                # Chunks of similar token length embed together (little padding); each slice is
+                # stored on the writer thread while the next one embeds.
+                ordered = sorted(batch, key=lambda c: c.tokens)
+                for start in range(0, len(ordered), WRITE_SLICE):
+                    done_page = last_page + (page_no - last_page) * start // len(ordered)
+                    yield FileProgress(path, "embedding", max(done_page, 1), doc.page_count)
+                    part = ordered[start : start + WRITE_SLICE]
+                    indexed, vectors = self._embed_batch(kb, part, cancel, lookup=False)
+                    writer.put((part, indexed, vectors))
+                    written += len(part)
+                    if cancel.is_set():
+                        break
+                last_page = page_no
                 if cancel.is_set():
                     break
             writer.finish()  # every chunk is in the stores before the caller commits
@@ -630,19 +674,36 @@ class Engine:
         yield FileProgress(path, "storing", doc.page_count, doc.page_count)
         return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
 
-    def _embed_batch(self, kb: KnowledgeBase, batch: list, cancel: threading.Event | None = None):
+    @staticmethod
+    def _indexed_text(chunk) -> str:
+        # The section title (PDF outline / Markdown heading) gives a chunk its topic.
+        return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+    def _prefetch_vectors(self, kb: KnowledgeBase, batch: list) -> None:
+        """Put the stored vectors of texts the knowledge base already holds (found by the `th`
+        text hash in the chunk metadata) into the cache: one store query per batch."""
+        lookup = getattr(self.store, "vectors_by", None)
+        cache = self._vector_cache
+        missing = list(dict.fromkeys(h for h in (text_hash(self._indexed_text(c)) for c in batch) if h not in cache))
+        found = lookup(kb.collection, "th", missing) if (missing and lookup) else {}
+        if len(cache) + len(found) > VECTOR_CACHE_SIZE:
+            cache.clear()
+        cache.update(found)
+
+    def _embed_batch(self, kb: KnowledgeBase, batch: list, cancel: threading.Event | None = None,
+                     lookup: bool = True):
         """(texts as indexed, their vectors). The same text is never embedded twice: repeats
         within the batch, texts met earlier in this run, and texts already stored in the
-        knowledge base (found by the `th` text hash in the chunk metadata) reuse their vector."""
+        knowledge base (looked up here, or before by `_prefetch_vectors` when `lookup` is
+        false) reuse their vector."""
         import numpy as np
 
-        # The section title (PDF outline / Markdown heading) gives a chunk its topic.
-        indexed = [f"{c.section}\n{c.text}" if c.section else c.text for c in batch]
+        indexed = [self._indexed_text(c) for c in batch]
         hashes = [text_hash(t) for t in indexed]
         cache = self._vector_cache
         missing = list(dict.fromkeys(h for h in hashes if h not in cache))
-        lookup = getattr(self.store, "vectors_by", None)
-        found = lookup(kb.collection, "th", missing) if (missing and lookup) else {}
+        query = getattr(self.store, "vectors_by", None) if lookup else None
+        found = query(kb.collection, "th", missing) if (missing and query) else {}
         todo = [h for h in missing if h not in found]
         first = {h: t for h, t in zip(hashes, indexed)}
         fresh = self._embed_cancellable([first[h] for h in todo], cancel) if todo else None
@@ -651,10 +712,10 @@ class Engine:
             known.update(zip(todo, fresh))
         self.embed_stats["chunks"] += len(batch)
         self.embed_stats["embedded"] += len(todo)
-        if len(cache) + len(known) > VECTOR_CACHE_SIZE:
-            cache.clear()
-        cache.update(known)
         vectors = np.stack([known[h] if h in known else cache[h] for h in hashes]).astype(np.float32)
+        if len(cache) + len(known) > VECTOR_CACHE_SIZE:
+            cache.clear()  # only after the vectors above are taken from it
+        cache.update(known)
         return indexed, vectors
 
     def _write_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, indexed: list[str],
@@ -728,6 +789,12 @@ class Engine:
         t0 = time.perf_counter()
         if kbrec.embed_model is not None:
             self._check_store(kbrec)
+            if self._store is None and (mode or self.settings.retrieval_mode).split("+")[0] != "bm25":
+                self._open_store_soon()
+                try:
+                    self._embed_query(query)  # meanwhile; the retriever reuses the vector
+                except Exception:
+                    pass  # raised again, with its message, where the retriever embeds
         if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self._check_model(kbrec)
@@ -765,7 +832,11 @@ class Engine:
         t0 = time.perf_counter()
         preload = getattr(self.generator, "preload", None)
         if preload:
-            preload()  # the model loads on its own thread while retrieval runs
+            from .prompting import prompt_prefix
+
+            # The model loads on its own thread while retrieval runs, then reads the prompt's
+            # fixed start (instructions), so the answer pays only for sources and question.
+            preload(prompt_prefix(question, self.settings.answer_language if language == "auto" else language))
         query = standalone_query(question, history, self.settings.followup_rewrite,
                                  self.generator if self.settings.followup_rewrite == "llm" else None)
         found = self.search(query, kb, k, files, mode)

@@ -90,6 +90,7 @@ class LlamaGenerator:
         self._llm: Any = None
         self.device = "CPU"
         self.has_chat_template = False
+        self.prefix_evaluations = 0  # times a prompt prefix was evaluated ahead of its prompt
 
     # ---- the owning thread ------------------------------------------------------------
 
@@ -159,11 +160,28 @@ class LlamaGenerator:
     def load(self) -> None:
         self.call(lambda llm: None)
 
-    def preload(self) -> None:
-        """Start loading on the owning thread without waiting (overlaps with retrieval).
-        A load error surfaces on the next real call, which tries again."""
+    def preload(self, prefix: str | None = None) -> None:
+        """Start loading on the owning thread without waiting (overlaps with retrieval), then
+        evaluate `prefix`, the fixed start of the coming completion prompt, so that the answer
+        pays only for the sources and the question. A load error surfaces on the next real
+        call, which tries again."""
         self._ensure_thread()
-        self._jobs.put((lambda llm: None, lambda result, exc: None))
+        job = (lambda llm: self._warm_prefix(llm, prefix)) if prefix else (lambda llm: None)
+        self._jobs.put((job, lambda result, exc: None))
+
+    def _warm_prefix(self, llm, prefix: str) -> None:
+        """Put `prefix` in the KV cache unless it is there already (a warm process keeps it from
+        the last answer). llama-cpp-python's generate() matches the longest common token prefix
+        with the cache and evaluates only the rest. Chat-template models format their own
+        prompt; they get the same reuse between consecutive answers, not this head start."""
+        if self.has_chat_template:
+            return
+        tokens = llm.tokenize(prefix.encode("utf-8"), special=True)
+        if llm.n_tokens >= len(tokens) and list(llm._input_ids[: len(tokens)]) == tokens:
+            return
+        llm.reset()
+        llm.eval(tokens)
+        self.prefix_evaluations += 1
 
     def close(self) -> None:
         if self._thread is not None:

@@ -76,6 +76,13 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     return None
 
 
+def prompt_prefix(question: str, language: str = "auto") -> str:
+    """The text every completion prompt for this question starts with (instructions and the
+    sources heading): known before retrieval, so the LLM can evaluate it meanwhile."""
+    system = INSTRUCTIONS_ZH if answer_language(question, language) == "zh" else INSTRUCTIONS_EN
+    return f"{system}\n\nSources:\n"
+
+
 def build_prompt(
     question: str,
     sources: Sequence[Source],

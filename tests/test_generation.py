@@ -166,3 +166,45 @@ def test_neighbour_expansion_gives_the_model_adjacent_chunks(make_engine, tmp_pa
         assert prompt.count("blue lever must be raised") == 1
         assert (first_words_before in prompt) is bool(neighbours)
         assert (last_words_after in prompt) is bool(neighbours)
+
+
+def test_prompt_prefix_is_read_while_retrieving_and_kept_for_the_next_answer(make_engine, generator, tmp_path):
+    """Cold ask: the model reads the prompt's fixed start (instructions) while retrieval runs,
+    so the answer evaluates only sources and question; a warm model does not read it again."""
+    from rag.prompting import prompt_prefix
+
+    engine = make_engine(generator=generator)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    generator.call(lambda llm: llm.reset())  # as after a fresh load
+    before = generator.prefix_evaluations
+    question = "What is the admin console port?"
+    events = list(engine.ask(question))
+    assert isinstance(events[-1], AnswerDone)
+    assert generator.prefix_evaluations == before + 1
+    prefix = generator.call(lambda llm: llm.tokenize(prompt_prefix(question).encode("utf-8"), special=True))
+    # the cache now holds the prefix followed by the rest of the prompt and the answer
+    assert generator.call(lambda llm: list(llm._input_ids[: len(prefix)])) == prefix
+    assert generator.call(lambda llm: llm.n_tokens) > len(prefix) + 50
+    list(engine.ask("Which port does the admin console use?"))
+    generator.load()  # the preload job has run
+    assert generator.prefix_evaluations == before + 1  # already in the cache: not read again
+    list(engine.ask("管理控制台的端口是多少？"))
+    generator.load()
+    assert generator.prefix_evaluations == before + 2  # Chinese instructions: another prefix
+
+
+def test_prompt_starts_with_its_prefix_token_for_token(generator):
+    """Reuse works on tokens: the whole prompt must tokenize to the prefix's tokens first."""
+    from rag.prompting import prompt_prefix
+    from rag.events import Source
+
+    src = Source(n=1, file="a.pdf", path="/a.pdf", page=3, page_end=3, score=1.0,
+                 text="Sources and «quotes» about ports.", chunk_id="1-ab-000001")
+    for question, language, history in [("What port?", "auto", ()), ("端口是多少？", "auto", ()),
+                                        ("What port?", "zh", ()), ("And then?", "auto", (("Q1", "A1"),))]:
+        prompt = build_prompt(question, [src], generator.count_tokens, 3000, history, language)
+        prefix = prompt_prefix(question, language)
+        assert prompt.completion.startswith(prefix)
+        whole, head = generator.call(lambda llm: (llm.tokenize(prompt.completion.encode(), special=True),
+                                                  llm.tokenize(prefix.encode(), special=True)))
+        assert whole[: len(head)] == head, question
