@@ -239,6 +239,45 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
     if auto in rates and "torch" in rates:
         yield row(f"embedding throughput, auto backend ({auto}, fp32) vs fp32 torch", round(rates[auto] / rates["torch"], 2),
                   ">= 2", "fp32 graph; cosine to torch in the row above")
+    yield from backend_quality(["torch", *[b for b in rates if b != "torch"]])
+
+
+def backend_quality(backends: list[str]):
+    """Retrieval quality per embedding backend: the Debian corpus indexed with each backend
+    (each in its own home), the public QA set run dense and hybrid, hit@5 compared with fp32
+    torch and the questions a backend loses (found in the top 5 by torch but not by it)."""
+    files = corpus()
+    models = RESULTS / "home-ingest" / "models"
+    results = {}
+    for backend in backends:
+        home = RESULTS / f"home-quality-{backend}"
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "models").exists():
+            (home / "models").symlink_to(models, target_is_directory=True)
+        env = dict(os.environ, RAG_HOME=str(home), RAG_EMBEDDING_BACKEND=backend)
+        subprocess.run([str(BIN / "rag-cli"), "ingest", *map(str, files.values())], env=env, capture_output=True,
+                       text=True, timeout=3600)
+        out = subprocess.run([str(BIN / "rag-cli"), "eval", str(QA_FILE), "--compare", "dense,hybrid", "--json"],
+                             env=env, capture_output=True, text=True, timeout=3600)
+        if out.returncode:
+            yield row(f"retrieval quality with {backend}: failed", out.stderr.strip().splitlines()[-1][:80])
+            continue
+        results[backend] = json.loads(out.stdout)["results"]
+    ref = results.get("torch")
+    for backend, res in results.items():
+        for mode in ("dense", "hybrid"):
+            hit5 = res[mode]["overall"]["hit@5"]
+            note = ""
+            target = ""
+            if ref is not None and backend != "torch":
+                missed = {m["question"] for m in res[mode]["misses"]}
+                ref_missed = {m["question"] for m in ref[mode]["misses"]}
+                note = (f"torch {ref[mode]['overall']['hit@5']:.3f}; questions lost vs torch {len(missed - ref_missed)}, "
+                        f"gained {len(ref_missed - missed)}")
+                yield row(f"{backend} vs torch, {mode} hit@5 difference (points)",
+                          round(abs(hit5 - ref[mode]["overall"]["hit@5"]) * 100, 1), "<= 1", note)
+                continue
+            yield row(f"{backend}: {mode} hit@5 on the QA set (n={res[mode]['overall']['n']})", round(hit5, 3), target, note)
 
 
 def _cold_ask(home: Path):

@@ -8,6 +8,7 @@ sentence-transformers model itself is loaded on first use.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from functools import cached_property
@@ -140,6 +141,7 @@ class Embedder:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.max_tokens = max_seq_length(self.model_dir) - 2  # room for [CLS]/[SEP]
+        self._auto = backend == "auto"
         if backend == "auto":
             cpu_graph = device in ("auto", "cpu") and cache_dir and onnx_eligible(self.model_dir)
             backend = available_backends()[0] if cpu_graph else "torch"
@@ -153,7 +155,17 @@ class Embedder:
     def _onnx(self):
         from .onnx_embed import OnnxEncoder
 
-        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, self.backend)
+        cache = self._cache_dir or self.model_dir
+        try:
+            return OnnxEncoder(self.model_dir, cache, self.max_tokens + 2, self.backend)
+        except Exception as exc:
+            if not (self._auto and self.backend == "openvino"):
+                raise
+            # Chosen automatically, not by the user: ONNX Runtime runs the same graph.
+            logging.getLogger("rag.embedding").warning(
+                "OpenVINO could not run %s (%s); using ONNX Runtime", self.name, exc)
+            self.backend = "onnx"
+            return OnnxEncoder(self.model_dir, cache, self.max_tokens + 2, "onnx")
 
     @cached_property
     def counter(self) -> HFTokenCounter:

@@ -96,7 +96,7 @@ class OnnxEncoder:
         self._tok.enable_truncation(max_length)
         self._tok.no_padding()
         if engine == "openvino":
-            self._load_openvino(path, physical_cores())
+            self._load_openvino(path, physical_cores(), path.parent / "openvino-cache")
             return
         import onnxruntime as ort
 
@@ -107,14 +107,16 @@ class OnnxEncoder:
         self._inputs = {i.name for i in session.get_inputs()}
         self._run = lambda feed: session.run(None, feed)[0]
 
-    def _load_openvino(self, path: Path, threads: int) -> None:
+    def _load_openvino(self, path: Path, threads: int, cache: Path) -> None:
         try:
             import openvino as ov
         except ImportError:
             raise ModelError("embedding_backend = 'openvino' needs the openvino package "
                              "(pip install 'rag-desk[openvino]'); or use onnx") from None
+        # CACHE_DIR keeps the compiled graph: later processes load it instead of compiling again.
         compiled = ov.Core().compile_model(str(path), "CPU", {"PERFORMANCE_HINT": "LATENCY",
-                                                              "INFERENCE_NUM_THREADS": threads})
+                                                              "INFERENCE_NUM_THREADS": threads,
+                                                              "CACHE_DIR": str(cache)})
         self._inputs = {name for port in compiled.inputs for name in port.get_names()}
         request = compiled.create_infer_request()
         output = compiled.output(0)
