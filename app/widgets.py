@@ -179,6 +179,8 @@ class DocumentsPane(QWidget):
                 item.setForeground(QColor("#b3261e") if rec.state == FAILED else self.palette().placeholderText())
             if rec.state == FAILED:
                 item.setIcon(warn)
+            elif rec.error:  # indexed, but some pages were left out: the tooltip says which
+                item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation))
             self.files.addItem(item)
             item.setSelected(rec.path in selected)
         self.files.blockSignals(False)

@@ -498,9 +498,8 @@ class MainWindow(QMainWindow):
                 self.refresh()
             case FileIndexed() | FileSkipped() | FileRemoved():
                 self._set_progress(1)
-                if isinstance(ev, FileIndexed) and ev.ocr_failed:
-                    pages = ", ".join(map(str, ev.ocr_failed))
-                    self._failures.append(f"{ev.name}: indexed, but OCR could not read page(s) {pages}")
+                if isinstance(ev, FileIndexed) and ev.note:
+                    self._failures.append(self.tr("{name}: indexed, but {note}").format(name=ev.name, note=ev.note))
                     self.show_error("; ".join(self._failures))
                 self.refresh()
             case FileFailed():

@@ -262,14 +262,16 @@ class Catalog:
                 )
         return self.file(kb, path)  # type: ignore[return-value]
 
-    def commit_file(self, rec: FileRecord, size: int, mtime_ns: int, pages: int, chunks: int) -> FileRecord:
-        """Make the pending version the committed one; the previous version becomes stale."""
+    def commit_file(self, rec: FileRecord, size: int, mtime_ns: int, pages: int, chunks: int,
+                    note: str | None = None) -> FileRecord:
+        """Make the pending version the committed one; the previous version becomes stale.
+        `note` (kept in `error`) says what an indexed file left out, e.g. unreadable pages."""
         with self._tx() as db:
             db.execute(
                 "UPDATE files SET stale_sha256 = CASE WHEN sha256 IS NOT NULL AND sha256 != pending_sha256"
                 " THEN sha256 ELSE stale_sha256 END, sha256 = pending_sha256, pending_sha256 = NULL,"
-                " size = ?, mtime_ns = ?, state = ?, pages = ?, chunks = ?, error = NULL, updated = ? WHERE id = ?",
-                (size, mtime_ns, INDEXED, pages, chunks, time.time(), rec.id),
+                " size = ?, mtime_ns = ?, state = ?, pages = ?, chunks = ?, error = ?, updated = ? WHERE id = ?",
+                (size, mtime_ns, INDEXED, pages, chunks, note, time.time(), rec.id),
             )
         return self.file_by_id(rec.id)  # type: ignore[return-value]
 

@@ -557,7 +557,10 @@ class Engine:
             return FileFailed(path, reason)
         finally:
             doc.close()
-        committed = self.catalog.commit_file(rec, st.st_size, st.st_mtime_ns, pages, chunks)
+        from .events import pages_left_out
+
+        committed = self.catalog.commit_file(rec, st.st_size, st.st_mtime_ns, pages, chunks,
+                                             pages_left_out(ocr_failed, undecodable))
         if committed.stale_sha256:
             self._delete_chunks(kb, rec.id, committed.stale_sha256)
             self.catalog.clear_stale(rec.id)

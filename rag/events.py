@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from .paths import display
 
@@ -47,6 +48,21 @@ class FileIndexed(_Named):
     ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
     ocr_failed: tuple[int, ...] = ()  # pages that needed OCR and could not be read (no text from them)
     undecodable: tuple[int, ...] = ()  # pages whose text layer is junk (no Unicode map) and were not OCR'd
+
+    @property
+    def note(self) -> str | None:
+        """What was left out of an indexed file, or None when every page was read."""
+        return pages_left_out(self.ocr_failed, self.undecodable)
+
+
+def pages_left_out(ocr_failed: Sequence[int], undecodable: Sequence[int]) -> str | None:
+    parts = []
+    if ocr_failed:
+        parts.append(f"OCR could not read page(s) {', '.join(map(str, ocr_failed))}")
+    if undecodable:
+        parts.append(f"the text of page(s) {', '.join(map(str, undecodable))} cannot be decoded "
+                     "(fonts without a Unicode map) and was left out; turn OCR on to read them")
+    return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ ZH = {
     "indexed": "已索引",
     "failed": "失败",
     "{name} — {pages} pages, {chunks} chunks, {state}": "{name} — {pages} 页，{chunks} 个分块，{state}",
+    "{name}: indexed, but {note}": "{name}：已索引，但{note}",
     "Following: {folders}": "正在跟踪：{folders}",
     "Details…": "详细信息…",
     "Show in file manager": "在文件管理器中显示",

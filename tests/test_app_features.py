@@ -299,3 +299,36 @@ def test_settings_switch_the_app_to_a_chroma_server_and_an_llm_server(qtbot, ope
     qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
     assert doc_line(window, "manual.pdf").endswith("indexed")
     assert window.engine.search("admin console port").sources[0].file == "manual.pdf"
+
+
+def test_partly_undecodable_pdf_is_indexed_and_the_window_says_which_pages_were_left_out(
+        qtbot, open_window, make_engine, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from pdfs import make_garbled_pdf
+
+    good = make_pdf(tmp_path / "good.pdf", [["The spare fuse sits behind the rubber foot.", *FILLER_EN]])
+    bad = make_garbled_pdf(tmp_path / "bad.pdf", [["The antenna drawer holds the spare antenna.", *FILLER_EN]])
+    writer = PdfWriter()
+    for part in (good, bad):
+        for page in PdfReader(part).pages:
+            writer.add_page(page)
+    mixed = tmp_path / "mixed.pdf"
+    with mixed.open("wb") as fh:
+        writer.write(fh)
+    engine = make_engine(ocr=False)
+    window = open_window(engine)
+    ingest_and_wait(qtbot, window, mixed)
+    rec = next(f for f in engine.list_files() if f.name == "mixed.pdf")
+    assert rec.state == "indexed" and rec.chunks >= 1
+    assert "page(s) 2 cannot be decoded" in rec.error and "turn OCR on" in rec.error
+    assert "mixed.pdf: indexed, but" in window.statusBar().currentMessage()
+    item = window.docs.files.item(0)
+    assert "page(s) 2 cannot be decoded" in item.toolTip() and not item.icon().isNull()
+    # indexing it again with OCR on reads the page and clears the note
+    from dataclasses import replace
+
+    engine.update_settings(replace(engine.settings, ocr=True))
+    list(engine.reindex([str(mixed)]))
+    rec = next(f for f in engine.list_files() if f.name == "mixed.pdf")
+    assert rec.state == "indexed" and rec.error is None

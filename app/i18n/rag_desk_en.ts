@@ -3,52 +3,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../widgets.py" line="483" />
+        <location filename="../widgets.py" line="485" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>Ask a question… (Enter sends, Shift+Enter for a new line)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="486" />
+        <location filename="../widgets.py" line="488" />
         <source>Send</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="488" />
+        <location filename="../widgets.py" line="490" />
         <source>Stop</source>
         <translation>Stop</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="489" />
+        <location filename="../widgets.py" line="491" />
         <source>Stop the answer (Esc)</source>
         <translation>Stop the answer (Esc)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="491" />
+        <location filename="../widgets.py" line="493" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="492" />
+        <location filename="../widgets.py" line="494" />
         <source>Answer from the documents selected on the left only</source>
         <translation>Answer from the documents selected on the left only</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="493" />
+        <location filename="../widgets.py" line="495" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="494" />
+        <location filename="../widgets.py" line="496" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>Copy the last answer with its sources (Ctrl+Shift+C)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="496" />
+        <location filename="../widgets.py" line="498" />
         <source>Regenerate</source>
         <translation>Regenerate</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="497" />
+        <location filename="../widgets.py" line="499" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>Answer the last question again (Ctrl+R)</translation>
     </message>
@@ -56,27 +56,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../widgets.py" line="245" />
+        <location filename="../widgets.py" line="247" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="246" />
+        <location filename="../widgets.py" line="248" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>Start a new conversation (Ctrl+N)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="275" />
+        <location filename="../widgets.py" line="277" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="276" />
+        <location filename="../widgets.py" line="278" />
         <source>Export to Markdown…</source>
         <translation>Export to Markdown…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="278" />
+        <location filename="../widgets.py" line="280" />
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
@@ -200,27 +200,27 @@
         <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="189" />
+        <location filename="../widgets.py" line="191" />
         <source>Following: {folders}</source>
         <translation>Following: {folders}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="209" />
+        <location filename="../widgets.py" line="211" />
         <source>Details…</source>
         <translation>Details…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="210" />
+        <location filename="../widgets.py" line="212" />
         <source>Show in file manager</source>
         <translation>Show in file manager</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="212" />
+        <location filename="../widgets.py" line="214" />
         <source>Re-index</source>
         <translation>Re-index</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="213" />
+        <location filename="../widgets.py" line="215" />
         <source>Remove from knowledge base</source>
         <translation>Remove from knowledge base</translation>
     </message>
@@ -228,17 +228,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../widgets.py" line="290" />
+        <location filename="../widgets.py" line="292" />
         <source>Documents</source>
         <translation>Documents</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="291" />
+        <location filename="../widgets.py" line="293" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="292" />
+        <location filename="../widgets.py" line="294" />
         <source>Knowledge base</source>
         <translation>Knowledge base</translation>
     </message>
@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="745" />
+        <location filename="../window.py" line="744" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="895" />
+        <location filename="../window.py" line="894" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="896" />
+        <location filename="../window.py" line="895" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="899" />
+        <location filename="../window.py" line="898" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
@@ -534,234 +534,239 @@
         <translation>, page {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="502" />
+        <source>{name}: indexed, but {note}</source>
+        <translation>{name}: indexed, but {note}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="511" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>{n} indexed ({chunks} chunks)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="514" />
+        <location filename="../window.py" line="513" />
         <source>{n} unchanged</source>
         <translation>{n} unchanged</translation>
     </message>
     <message>
-        <location filename="../window.py" line="516" />
+        <location filename="../window.py" line="515" />
         <source>{n} removed</source>
         <translation>{n} removed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
+        <location filename="../window.py" line="517" />
         <source>{n} failed</source>
         <translation>{n} failed</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
+        <location filename="../window.py" line="518" />
         <source>Cancelled</source>
         <translation>Cancelled</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
+        <location filename="../window.py" line="518" />
         <source>Done</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../window.py" line="520" />
+        <location filename="../window.py" line="519" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}: {parts} in {seconds:.1f} s</translation>
     </message>
     <message>
-        <location filename="../window.py" line="525" />
+        <location filename="../window.py" line="524" />
         <source>Indexing stopped.</source>
         <translation>Indexing stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="599" />
+        <location filename="../window.py" line="598" />
         <source>Rename chat</source>
         <translation>Rename chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="599" />
+        <location filename="../window.py" line="598" />
         <source>Title:</source>
         <translation>Title:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="605" />
+        <location filename="../window.py" line="604" />
         <source>Delete chat</source>
         <translation>Delete chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="605" />
+        <location filename="../window.py" line="604" />
         <source>Delete this conversation?</source>
         <translation>Delete this conversation?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="615" />
+        <location filename="../window.py" line="614" />
         <source>There is no saved conversation to export yet.</source>
         <translation>There is no saved conversation to export yet.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="619" />
         <source>Export chat</source>
         <translation>Export chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="621" />
+        <location filename="../window.py" line="620" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="627" />
+        <location filename="../window.py" line="626" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}: cannot write the file ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="629" />
+        <location filename="../window.py" line="628" />
         <source>Exported to {path}</source>
         <translation>Exported to {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="643" />
+        <location filename="../window.py" line="642" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="658" />
-        <location filename="../window.py" line="744" />
+        <location filename="../window.py" line="657" />
+        <location filename="../window.py" line="743" />
         <source>answering…</source>
         <translation>answering…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="688" />
+        <location filename="../window.py" line="687" />
         <source>Answer copied.</source>
         <translation>Answer copied.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="694" />
-        <location filename="../window.py" line="744" />
+        <location filename="../window.py" line="693" />
+        <location filename="../window.py" line="743" />
         <source>stopping…</source>
         <translation>stopping…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="712" />
+        <location filename="../window.py" line="711" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="715" />
+        <location filename="../window.py" line="714" />
         <source>Stopped.</source>
         <translation>Stopped.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="722" />
+        <location filename="../window.py" line="721" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>The model gave no answer; try rephrasing the question.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="746" />
+        <location filename="../window.py" line="745" />
         <source>ready</source>
         <translation>ready</translation>
     </message>
     <message>
-        <location filename="../window.py" line="807" />
+        <location filename="../window.py" line="806" />
         <source>Could not save the settings: {why}</source>
         <translation>Could not save the settings: {why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="822" />
+        <location filename="../window.py" line="821" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
     </message>
     <message>
-        <location filename="../window.py" line="825" />
+        <location filename="../window.py" line="824" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>These files are no longer on disk and will be dropped: {files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="827" />
+        <location filename="../window.py" line="826" />
         <source>Rebuild knowledge base</source>
         <translation>Rebuild knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="836" />
+        <location filename="../window.py" line="835" />
         <source>Data folder</source>
         <translation>Data folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="836" />
+        <location filename="../window.py" line="835" />
         <source>Settings file</source>
         <translation>Settings file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="837" />
+        <location filename="../window.py" line="836" />
         <source>Log file</source>
         <translation>Log file</translation>
     </message>
     <message>
-        <location filename="../window.py" line="838" />
+        <location filename="../window.py" line="837" />
         <source>Knowledge bases</source>
         <translation>Knowledge bases</translation>
     </message>
     <message>
-        <location filename="../window.py" line="838" />
+        <location filename="../window.py" line="837" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../window.py" line="848" />
+        <location filename="../window.py" line="847" />
         <source>Delete all data</source>
         <translation>Delete all data</translation>
     </message>
     <message>
-        <location filename="../window.py" line="849" />
+        <location filename="../window.py" line="848" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="857" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>Wait for indexing and answers to finish before deleting data.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="872" />
+        <location filename="../window.py" line="871" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}: could not delete ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="885" />
         <source>All data deleted.</source>
         <translation>All data deleted.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="900" />
+        <location filename="../window.py" line="899" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>
@@ -1192,12 +1197,12 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../widgets.py" line="541" />
+        <location filename="../widgets.py" line="543" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>Select a source to read its passage and open its page.</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="549" />
+        <location filename="../widgets.py" line="551" />
         <source>Sources</source>
         <translation>Sources</translation>
     </message>
@@ -1205,17 +1210,17 @@
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../widgets.py" line="362" />
+        <location filename="../widgets.py" line="364" />
         <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
         <translation>Ask a question about your documents. Answers cite their sources as [1], [2]…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="412" />
+        <location filename="../widgets.py" line="414" />
         <source>You</source>
         <translation>You</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="415" />
+        <location filename="../widgets.py" line="417" />
         <source>Assistant</source>
         <translation>Assistant</translation>
     </message>

@@ -3,52 +3,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../widgets.py" line="483" />
+        <location filename="../widgets.py" line="485" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>输入问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="486" />
+        <location filename="../widgets.py" line="488" />
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="488" />
+        <location filename="../widgets.py" line="490" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="489" />
+        <location filename="../widgets.py" line="491" />
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="491" />
+        <location filename="../widgets.py" line="493" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="492" />
+        <location filename="../widgets.py" line="494" />
         <source>Answer from the documents selected on the left only</source>
         <translation>只根据左侧选中的文档回答</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="493" />
+        <location filename="../widgets.py" line="495" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="494" />
+        <location filename="../widgets.py" line="496" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>复制最后一个回答及其来源（Ctrl+Shift+C）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="496" />
+        <location filename="../widgets.py" line="498" />
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="497" />
+        <location filename="../widgets.py" line="499" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>重新回答上一个问题（Ctrl+R）</translation>
     </message>
@@ -56,27 +56,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../widgets.py" line="245" />
+        <location filename="../widgets.py" line="247" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="246" />
+        <location filename="../widgets.py" line="248" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新的对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="275" />
+        <location filename="../widgets.py" line="277" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="276" />
+        <location filename="../widgets.py" line="278" />
         <source>Export to Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="278" />
+        <location filename="../widgets.py" line="280" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
@@ -200,27 +200,27 @@
         <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="189" />
+        <location filename="../widgets.py" line="191" />
         <source>Following: {folders}</source>
         <translation>正在跟踪：{folders}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="209" />
+        <location filename="../widgets.py" line="211" />
         <source>Details…</source>
         <translation>详细信息…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="210" />
+        <location filename="../widgets.py" line="212" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="212" />
+        <location filename="../widgets.py" line="214" />
         <source>Re-index</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="213" />
+        <location filename="../widgets.py" line="215" />
         <source>Remove from knowledge base</source>
         <translation>从知识库中移除</translation>
     </message>
@@ -228,17 +228,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../widgets.py" line="290" />
+        <location filename="../widgets.py" line="292" />
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="291" />
+        <location filename="../widgets.py" line="293" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="292" />
+        <location filename="../widgets.py" line="294" />
         <source>Knowledge base</source>
         <translation>知识库</translation>
     </message>
@@ -247,7 +247,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="745" />
+        <location filename="../window.py" line="744" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="895" />
+        <location filename="../window.py" line="894" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="896" />
+        <location filename="../window.py" line="895" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="899" />
+        <location filename="../window.py" line="898" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
@@ -534,234 +534,239 @@
         <translation>，第 {done}/{total} 页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="512" />
+        <location filename="../window.py" line="502" />
+        <source>{name}: indexed, but {note}</source>
+        <translation>{name}：已索引，但{note}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="511" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>已索引 {n} 个（{chunks} 个分块）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="514" />
+        <location filename="../window.py" line="513" />
         <source>{n} unchanged</source>
         <translation>{n} 个未变化</translation>
     </message>
     <message>
-        <location filename="../window.py" line="516" />
+        <location filename="../window.py" line="515" />
         <source>{n} removed</source>
         <translation>已移除 {n} 个</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
+        <location filename="../window.py" line="517" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
+        <location filename="../window.py" line="518" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
+        <location filename="../window.py" line="518" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../window.py" line="520" />
+        <location filename="../window.py" line="519" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../window.py" line="525" />
+        <location filename="../window.py" line="524" />
         <source>Indexing stopped.</source>
         <translation>索引已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="599" />
+        <location filename="../window.py" line="598" />
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="599" />
+        <location filename="../window.py" line="598" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="605" />
+        <location filename="../window.py" line="604" />
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="605" />
+        <location filename="../window.py" line="604" />
         <source>Delete this conversation?</source>
         <translation>删除这个对话？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="615" />
+        <location filename="../window.py" line="614" />
         <source>There is no saved conversation to export yet.</source>
         <translation>还没有可导出的已保存对话。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
+        <location filename="../window.py" line="619" />
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="621" />
+        <location filename="../window.py" line="620" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="627" />
+        <location filename="../window.py" line="626" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}：无法写入文件（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="629" />
+        <location filename="../window.py" line="628" />
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="643" />
+        <location filename="../window.py" line="642" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>知识库“{name}”还没有文档。{hint}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="658" />
-        <location filename="../window.py" line="744" />
+        <location filename="../window.py" line="657" />
+        <location filename="../window.py" line="743" />
         <source>answering…</source>
         <translation>正在回答…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="688" />
+        <location filename="../window.py" line="687" />
         <source>Answer copied.</source>
         <translation>回答已复制。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="694" />
-        <location filename="../window.py" line="744" />
+        <location filename="../window.py" line="693" />
+        <location filename="../window.py" line="743" />
         <source>stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="712" />
+        <location filename="../window.py" line="711" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="715" />
+        <location filename="../window.py" line="714" />
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="722" />
+        <location filename="../window.py" line="721" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>模型没有给出回答；请换一种问法。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="746" />
+        <location filename="../window.py" line="745" />
         <source>ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../window.py" line="807" />
+        <location filename="../window.py" line="806" />
         <source>Could not save the settings: {why}</source>
         <translation>无法保存设置：{why}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="822" />
+        <location filename="../window.py" line="821" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
     </message>
     <message>
-        <location filename="../window.py" line="825" />
+        <location filename="../window.py" line="824" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="827" />
+        <location filename="../window.py" line="826" />
         <source>Rebuild knowledge base</source>
         <translation>重建知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="836" />
+        <location filename="../window.py" line="835" />
         <source>Data folder</source>
         <translation>数据文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="836" />
+        <location filename="../window.py" line="835" />
         <source>Settings file</source>
         <translation>设置文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="837" />
+        <location filename="../window.py" line="836" />
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="838" />
+        <location filename="../window.py" line="837" />
         <source>Knowledge bases</source>
         <translation>知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="838" />
+        <location filename="../window.py" line="837" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="848" />
+        <location filename="../window.py" line="847" />
         <source>Delete all data</source>
         <translation>删除全部数据</translation>
     </message>
     <message>
-        <location filename="../window.py" line="849" />
+        <location filename="../window.py" line="848" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="858" />
+        <location filename="../window.py" line="857" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>请等待索引和回答完成后再删除数据。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="872" />
+        <location filename="../window.py" line="871" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}：无法删除（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="886" />
+        <location filename="../window.py" line="885" />
         <source>All data deleted.</source>
         <translation>全部数据已删除。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="900" />
+        <location filename="../window.py" line="899" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>
@@ -1192,12 +1197,12 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../widgets.py" line="541" />
+        <location filename="../widgets.py" line="543" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>选择一个来源以阅读其段落并打开对应页面。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="549" />
+        <location filename="../widgets.py" line="551" />
         <source>Sources</source>
         <translation>来源</translation>
     </message>
@@ -1205,17 +1210,17 @@
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../widgets.py" line="362" />
+        <location filename="../widgets.py" line="364" />
         <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
         <translation>就你的文档提问。回答会以 [1]、[2]… 标注来源。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="412" />
+        <location filename="../widgets.py" line="414" />
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="415" />
+        <location filename="../widgets.py" line="417" />
         <source>Assistant</source>
         <translation>助手</translation>
     </message>

@@ -29,11 +29,8 @@ def report(events) -> int:
             if isinstance(ev, FileIndexed):
                 ocr = f", {len(ev.ocr_pages)} read by OCR" if ev.ocr_pages else ""
                 msg = f"indexed {ev.chunks} chunks from {ev.pages} pages{ocr} ({ev.seconds:.1f} s)"
-                if ev.ocr_failed:
-                    msg += f"; OCR could not read page(s) {', '.join(map(str, ev.ocr_failed))}"
-                if ev.undecodable:
-                    msg += (f"; the text of page(s) {', '.join(map(str, ev.undecodable))} cannot be decoded "
-                            "(fonts without a Unicode map) and was left out; turn OCR on to read them")
+                if ev.note:
+                    msg += f"; {ev.note}"
             elif isinstance(ev, FileSkipped):
                 msg = f"skipped ({ev.reason})"
             else:
