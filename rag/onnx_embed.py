@@ -96,7 +96,8 @@ class OnnxEncoder:
         self._tok.enable_truncation(max_length)
         self._tok.no_padding()
         if engine == "openvino":
-            self._load_openvino(path, physical_cores(), path.parent / "openvino-cache")
+            # compiled graphs are cached under RAG_HOME (a shipped model.onnx may lie in a read-only folder)
+            self._load_openvino(path, physical_cores(), Path(cache_dir) / "openvino-cache")
             return
         import onnxruntime as ort
 

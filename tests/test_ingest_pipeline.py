@@ -93,3 +93,6 @@ def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedde
     assert ov.precision == "openvino-fp32"
     query = ov.embed_query(texts[0])  # queries go through ONNX Runtime (faster to load)
     assert float(query @ a[0]) > 0.999 and "_query_onnx" in ov.__dict__
+    # the compiled graph is cached under the models folder (RAG_HOME), not beside the model
+    cache = models_dir / "openvino-cache"
+    assert cache.is_dir() and any(cache.iterdir())
