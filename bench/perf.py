@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, ROOT, _cli, corpus, hundred_page_pdf, run_langchain
+from .suites import BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, hundred_page_pdf, run_langchain
 
 
 def row(what: str, value, target: str = "", note: str = "") -> dict:
@@ -100,13 +100,9 @@ def bench_perf():
     env = dict(os.environ)
     pdf = hundred_page_pdf()
 
-    # -- rag-cli --help
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        subprocess.run([str(BIN / "rag-cli"), "--help"], capture_output=True, check=True)
-        times.append(time.perf_counter() - t0)
-    yield row("rag-cli --help wall time, median of 5 (s)", round(statistics.median(times), 3), "<= 0.3")
+    # -- rag-cli --help: the cli suite's measurement, judged against its target here
+    for r in bench_cli():
+        yield row(r["what"], r["value"], r["target"])
 
     # -- ingest end to end vs the embedder alone on the same chunks
     home = RESULTS / "home-ingest"

@@ -151,13 +151,15 @@ class Embedder:
         self.backend = backend
         self._cache_dir = cache_dir
 
-    @cached_property
-    def _onnx(self):
+    def _new_encoder(self, engine: str):
         from .onnx_embed import OnnxEncoder
 
-        cache = self._cache_dir or self.model_dir
+        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, engine)
+
+    @cached_property
+    def _onnx(self):
         try:
-            return OnnxEncoder(self.model_dir, cache, self.max_tokens + 2, self.backend)
+            return self._new_encoder(self.backend)
         except Exception as exc:
             if not (self._auto and self.backend == "openvino"):
                 raise
@@ -165,7 +167,7 @@ class Embedder:
             logging.getLogger("rag.embedding").warning(
                 "OpenVINO could not run %s (%s); using ONNX Runtime", self.name, exc)
             self.backend = "onnx"
-            return OnnxEncoder(self.model_dir, cache, self.max_tokens + 2, "onnx")
+            return self._new_encoder("onnx")
 
     @cached_property
     def counter(self) -> HFTokenCounter:
@@ -260,6 +262,4 @@ class Embedder:
 
     @cached_property
     def _query_onnx(self):
-        from .onnx_embed import OnnxEncoder
-
-        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, "onnx")
+        return self._new_encoder("onnx")

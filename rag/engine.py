@@ -128,31 +128,15 @@ class Engine:
                     self._store = open_store(self.settings, self.home / "chroma")
         return self._store
 
-    def _open_store_soon(self) -> None:
-        """Open the vector store on a helper thread (importing chromadb alone takes about a
-        second) while this thread embeds the query. An error is raised again on next use."""
-        if self._store is not None:
-            return
-
-        def run() -> None:
-            try:
-                self.store
-            except Exception:
-                pass
-
-        threading.Thread(target=run, name="store-open", daemon=True).start()
-
     def _embed_query(self, text: str):
-        """Query vector, remembered for the last few queries of this embedder (a search opens
-        the store while it embeds the query, then retrieves with the same vector)."""
-        emb = self.embedder
-        key = (id(emb), text)
-        vec = self._query_vectors.get(key)
+        """Query vector, remembered for the last few queries (a search opens the store while it
+        embeds the query, then retrieves with the same vector); cleared with the embedder."""
+        vec = self._query_vectors.get(text)
         if vec is None:
-            vec = emb.embed_query(text)
+            vec = self.embedder.embed_query(text)
             if len(self._query_vectors) >= 16:
                 self._query_vectors.clear()
-            self._query_vectors[key] = vec
+            self._query_vectors[text] = vec
         return vec
 
     @property
@@ -526,7 +510,9 @@ class Engine:
         if rec and rec.state == cat.INDEXED and rec.sha256 == sha:
             self.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
             return FileSkipped(path, "unchanged")
-        self._load_embedder_in_background()  # overlaps the reader process's start
+        # The embedder loads while the reader process starts; an error is reported when
+        # _write_chunks loads it for real.
+        _in_background(self.embedder.load, "embedder-load")
         try:
             doc = self._open(path, cancel)
         except DocumentError as err:
@@ -565,19 +551,6 @@ class Engine:
             self._delete_chunks(kb, rec.id, committed.stale_sha256)
             self.catalog.clear_stale(rec.id)
         return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed, undecodable)
-
-    def _load_embedder_in_background(self) -> None:
-        """Start loading the embedder on a helper thread; an error surfaces again (and is
-        reported) when _write_chunks loads it for real."""
-        emb = self.embedder
-
-        def load() -> None:
-            try:
-                emb.load()
-            except BaseException:
-                pass
-
-        threading.Thread(target=load, name="embedder-load", daemon=True).start()
 
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
         """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
@@ -661,8 +634,7 @@ class Engine:
                     done_page = last_page + (page_no - last_page) * start // len(ordered)
                     yield FileProgress(path, "embedding", max(done_page, 1), doc.page_count)
                     part = ordered[start : start + WRITE_SLICE]
-                    indexed, vectors = self._embed_batch(kb, part, cancel, lookup=False)
-                    writer.put((part, indexed, vectors))
+                    writer.put((part, *self._embed_batch(part, cancel)))
                     written += len(part)
                     if cancel.is_set():
                         break
@@ -685,44 +657,35 @@ class Engine:
     def _prefetch_vectors(self, kb: KnowledgeBase, batch: list) -> None:
         """Put the stored vectors of texts the knowledge base already holds (found by the `th`
         text hash in the chunk metadata) into the cache: one store query per batch."""
-        lookup = getattr(self.store, "vectors_by", None)
         cache = self._vector_cache
         missing = list(dict.fromkeys(h for h in (text_hash(self._indexed_text(c)) for c in batch) if h not in cache))
-        found = lookup(kb.collection, "th", missing) if (missing and lookup) else {}
+        found = self.store.vectors_by(kb.collection, "th", missing)
         if len(cache) + len(found) > VECTOR_CACHE_SIZE:
             cache.clear()
         cache.update(found)
 
-    def _embed_batch(self, kb: KnowledgeBase, batch: list, cancel: threading.Event | None = None,
-                     lookup: bool = True):
-        """(texts as indexed, their vectors). The same text is never embedded twice: repeats
-        within the batch, texts met earlier in this run, and texts already stored in the
-        knowledge base (looked up here, or before by `_prefetch_vectors` when `lookup` is
-        false) reuse their vector."""
+    def _embed_batch(self, batch: list, cancel: threading.Event | None = None):
+        """(texts as indexed, their text hashes, their vectors). The same text is never embedded
+        twice: repeats within the batch, texts met earlier in this run, and texts the knowledge
+        base already holds (put in the cache by `_prefetch_vectors`) reuse their vector."""
         import numpy as np
 
         indexed = [self._indexed_text(c) for c in batch]
         hashes = [text_hash(t) for t in indexed]
         cache = self._vector_cache
-        missing = list(dict.fromkeys(h for h in hashes if h not in cache))
-        query = getattr(self.store, "vectors_by", None) if lookup else None
-        found = query(kb.collection, "th", missing) if (missing and query) else {}
-        todo = [h for h in missing if h not in found]
+        todo = list(dict.fromkeys(h for h in hashes if h not in cache))
         first = {h: t for h, t in zip(hashes, indexed)}
-        fresh = self._embed_cancellable([first[h] for h in todo], cancel) if todo else None
-        known = dict(found)
-        if fresh is not None:
-            known.update(zip(todo, fresh))
+        fresh = dict(zip(todo, self._embed_cancellable([first[h] for h in todo], cancel))) if todo else {}
         self.embed_stats["chunks"] += len(batch)
         self.embed_stats["embedded"] += len(todo)
-        vectors = np.stack([known[h] if h in known else cache[h] for h in hashes]).astype(np.float32)
-        if len(cache) + len(known) > VECTOR_CACHE_SIZE:
+        vectors = np.stack([fresh[h] if h in fresh else cache[h] for h in hashes]).astype(np.float32)
+        if len(cache) + len(fresh) > VECTOR_CACHE_SIZE:
             cache.clear()  # only after the vectors above are taken from it
-        cache.update(known)
-        return indexed, vectors
+        cache.update(fresh)
+        return indexed, hashes, vectors
 
     def _write_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, indexed: list[str],
-                     vectors) -> None:
+                     hashes: list[str], vectors) -> None:
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
         self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
         name = Path(rec.path).name
@@ -733,17 +696,11 @@ class Engine:
                     "file": name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": c.page,
                     "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end,
                     "chunk": c.index, "tokens": c.tokens, "section": c.section, "ocr": c.ocr,
-                    "th": text_hash(text),
+                    "th": th,
                 }
-                for c, text in zip(batch, indexed)
+                for c, th in zip(batch, hashes)
             ],
         )
-
-    def _store_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list,
-                     cancel: threading.Event | None = None) -> None:
-        """Embed and store one batch on the calling thread."""
-        indexed, vectors = self._embed_batch(kb, batch, cancel)
-        self._write_batch(kb, rec, sha, batch, indexed, vectors)
 
     def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None):
         """Embed in length-sorted slices of the embedder's batch size (tokenised once), checking
@@ -793,7 +750,9 @@ class Engine:
         if kbrec.embed_model is not None:
             self._check_store(kbrec)
             if self._store is None and (mode or self.settings.retrieval_mode).split("+")[0] != "bm25":
-                self._open_store_soon()
+                # Importing chromadb alone takes about a second: open the store on a helper
+                # thread while this one embeds the query; an error is raised again on next use.
+                _in_background(lambda: self.store, "store-open")
                 try:
                     self._embed_query(query)  # meanwhile; the retriever reuses the vector
                 except Exception:
@@ -833,13 +792,15 @@ class Engine:
 
         cancel = cancel or threading.Event()
         t0 = time.perf_counter()
+        if language == "auto":
+            language = self.settings.answer_language
         preload = getattr(self.generator, "preload", None)
         if preload:
             from .prompting import prompt_prefix
 
             # The model loads on its own thread while retrieval runs, then reads the prompt's
             # fixed start (instructions), so the answer pays only for sources and question.
-            preload(prompt_prefix(question, self.settings.answer_language if language == "auto" else language))
+            preload(prompt_prefix(question, language))
         query = standalone_query(question, history, self.settings.followup_rewrite,
                                  self.generator if self.settings.followup_rewrite == "llm" else None)
         found = self.search(query, kb, k, files, mode)
@@ -861,8 +822,6 @@ class Engine:
         sources = found.sources
         if s.neighbours:
             sources = self._with_neighbours(self._kb(kb), sources, s.neighbours)
-        if language == "auto":
-            language = s.answer_language
         prompt = build_prompt(question, sources, gen.count_tokens, budget, history, language)
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
@@ -913,6 +872,19 @@ def _put(q: queue.Queue, item, stop: threading.Event) -> None:
 
 class _Cancelled(Exception):
     pass
+
+
+def _in_background(work, name: str) -> None:
+    """Run `work()` on a daemon thread to get ahead of a later call that repeats it for real;
+    its errors are dropped here because that later call raises them again."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException:
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()
 
 
 class _BatchWriter:
