@@ -11,7 +11,9 @@ index stays in the local catalog either way (see README, "Scaling out").
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence
@@ -108,25 +110,68 @@ def _guarded(method):
     return wrapper
 
 
+_UNSET = object()
+
+
 class ChromaStore:
-    """chromadb with telemetry off: embedded (`path`) or a server (`url`)."""
+    """chromadb with telemetry off: embedded (`path`) or a server (`url`).
+
+    An embedded store is read through chromadb's compiled engine alone (`_LocalReader`)
+    until the first write, so a one-off `rag-cli ask` never imports the chromadb package,
+    which costs about a second of CPU by itself. The first write, or any failure of the
+    reader, opens the full client; from then on everything goes through it."""
 
     def __init__(self, path: Path | None = None, *, url: str = "", token: str = "",
                  token_header: str = "Authorization", namespace: str = ""):
         os.environ["ANONYMIZED_TELEMETRY"] = "False"
-        import chromadb
-
-        settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
         self.url = url
+        self.path = path
         self.prefix = f"desk-{namespace}-" if namespace else ""
-        if url:
-            self._client = _http_client(chromadb, url, token_headers(token, token_header), settings)
-        else:
+        self._headers = token_headers(token, token_header)
+        self._client = None
+        self._reader: _LocalReader | None = None
+        self._switch = threading.Lock()
+        self._collections: dict[str, Any] = {}
+        if not url:
             if path is None:
                 raise ValueError("ChromaStore needs a path (embedded) or a url (server)")
             path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-        self._collections: dict[str, Any] = {}
+            self._reader = _LocalReader.open(path)
+        if self._reader is None:
+            self._client = self._open_client()
+
+    def _open_client(self):
+        import chromadb
+
+        settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        if self.url:
+            return _http_client(chromadb, self.url, self._headers, settings)
+        return chromadb.PersistentClient(path=str(self.path), settings=settings)
+
+    @property
+    def client(self):
+        """The full chromadb client, opened on first need (the light reader is let go then)."""
+        if self._client is None:
+            with self._switch:
+                if self._client is None:
+                    self._client = self._open_client()
+                    self._reader = None
+        return self._client
+
+    @property
+    def reading_light(self) -> bool:
+        """True while reads go through the compiled engine alone (chromadb not imported)."""
+        return self._reader is not None
+
+    def _light(self, method: str, collection: str, *args):
+        reader = self._reader
+        if reader is None:
+            return _UNSET
+        try:
+            return getattr(reader, method)(self.prefix + collection, *args)
+        except Exception:
+            self.client  # noqa: B018 - the full client answers this and every later call
+            return _UNSET
 
     def _guard(self, fn):
         if not self.url:
@@ -139,7 +184,7 @@ class ChromaStore:
     def _col(self, name: str):
         col = self._collections.get(name)
         if col is None:
-            col = self._guard(lambda: self._client.get_or_create_collection(
+            col = self._guard(lambda: self.client.get_or_create_collection(
                 self.prefix + name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             ))
             self._collections[name] = col
@@ -161,9 +206,11 @@ class ChromaStore:
         if not values:
             return {}
         out: dict[str, np.ndarray] = {}
-        col = self._col(collection)
         for i in range(0, len(values), 500):
-            res = col.get(where={key: {"$in": values[i : i + 500]}}, include=["embeddings", "metadatas"])
+            where = {key: {"$in": values[i : i + 500]}}
+            res = self._light("get", collection, where, None, None, ["embeddings", "metadatas"])
+            if res is _UNSET:
+                res = self._col(collection).get(where=where, include=["embeddings", "metadatas"])
             for meta, vector in zip(res["metadatas"], res["embeddings"]):
                 if meta and key in meta:
                     out.setdefault(meta[key], np.asarray(vector, dtype=np.float32))
@@ -175,14 +222,17 @@ class ChromaStore:
 
     @_guarded
     def query(self, collection, vector, k, where=None) -> list[StoredChunk]:
-        col = self._col(collection)
-        n = col.count()
-        if n == 0:
+        vector = np.asarray([vector], dtype=np.float32)
+        include = ["documents", "metadatas", "distances"]
+        res = self._light("query", collection, vector, k, where or None, include)
+        if res is _UNSET:
+            col = self._col(collection)
+            n = col.count()
+            if n == 0:
+                return []
+            res = col.query(query_embeddings=vector, n_results=min(k, n), where=where or None, include=include)
+        if not res["ids"]:
             return []
-        res = col.query(
-            query_embeddings=np.asarray([vector], dtype=np.float32), n_results=min(k, n), where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
         return [
             StoredChunk(i, d, m, 1.0 - float(dist))
             for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
@@ -190,10 +240,11 @@ class ChromaStore:
 
     @_guarded
     def get(self, collection, where=None, ids=None, limit=None) -> list[StoredChunk]:
-        res = self._col(collection).get(
-            where=where or None, ids=list(ids) if ids is not None else None, limit=limit,
-            include=["documents", "metadatas"],
-        )
+        ids = list(ids) if ids is not None else None
+        include = ["documents", "metadatas"]
+        res = self._light("get", collection, where or None, ids, limit, include)
+        if res is _UNSET:
+            res = self._col(collection).get(where=where or None, ids=ids, limit=limit, include=include)
         return [StoredChunk(i, d, m, 0.0) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])]
 
     @_guarded
@@ -203,14 +254,87 @@ class ChromaStore:
 
     @_guarded
     def count(self, collection) -> int:
-        return self._col(collection).count()
+        n = self._light("count", collection)
+        return self._col(collection).count() if n is _UNSET else n
 
     def drop(self, collection) -> None:
         self._collections.pop(collection, None)
         try:
-            self._client.delete_collection(self.prefix + collection)
+            self.client.delete_collection(self.prefix + collection)
         except Exception:
             pass
+
+
+class _LocalReader:
+    """Read-only calls straight into `chromadb_rust_bindings` (the engine inside chromadb
+    1.x) on an existing embedded store: the same database, index files and answers as
+    chromadb's `PersistentClient`, without importing the chromadb package. A collection
+    that does not exist reads as empty."""
+
+    TENANT, DATABASE = "default_tenant", "default_database"
+
+    def __init__(self, bindings):
+        self._b = bindings
+        self._ids: dict[str, str] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> "_LocalReader | None":
+        db = path / "chroma.sqlite3"
+        if not db.is_file():
+            return None  # a new store: the full client creates it
+        try:
+            import chromadb_rust_bindings as rb
+
+            try:
+                import resource
+
+                handles = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            except (ImportError, OSError, ValueError):
+                handles = 512
+            config = rb.SqliteDBConfig(hash_type=rb.MigrationHash.MD5, migration_mode=rb.MigrationMode.Validate,
+                                       url=str(db))
+            return cls(rb.Bindings(allow_reset=False, sqlite_db_config=config, persist_path=str(path),
+                                   hnsw_cache_size=max(1, handles // 5)))
+        except Exception:
+            return None  # not this chromadb, an older schema...: the full client handles it
+
+    def _id(self, name: str) -> str | None:
+        cid = self._ids.get(name)
+        if cid is None:
+            try:
+                cid = str(self._b.get_collection(name, self.TENANT, self.DATABASE).id)
+            except Exception:
+                names = {c.name for c in self._b.list_collections(None, 0, self.TENANT, self.DATABASE)}
+                if name in names:
+                    raise
+                return None
+            self._ids[name] = cid
+        return cid
+
+    def count(self, name: str) -> int:
+        cid = self._id(name)
+        return 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
+
+    def query(self, name: str, vectors, k: int, where: dict | None, include: list[str]) -> dict:
+        cid = self._id(name)
+        n = 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
+        if n == 0:
+            return {"ids": []}
+        r = self._b.query(cid, None, list(vectors), min(k, n), json.dumps(where) if where else None, None, include,
+                          self.TENANT, self.DATABASE)
+        return {"ids": r.ids, "documents": r.documents, "metadatas": r.metadatas, "distances": r.distances}
+
+    def get(self, name: str, where: dict | None, ids: list[str] | None, limit: int | None,
+            include: list[str]) -> dict:
+        cid = self._id(name)
+        if cid is None:
+            return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        r = self._b.get(cid, ids, json.dumps(where) if where else None, limit, 0, None, include,
+                        self.TENANT, self.DATABASE)
+        blank = [None] * len(r.ids)
+        return {"ids": r.ids, "documents": blank if r.documents is None else r.documents,
+                "metadatas": blank if r.metadatas is None else r.metadatas,
+                "embeddings": [] if r.embeddings is None else r.embeddings}
 
 
 def _http_client(chromadb, url: str, headers: dict[str, str], settings):

@@ -106,3 +106,52 @@ def test_server_down_is_a_clear_error(make_engine, tmp_path):
     engine = make_engine(chroma_url=url)
     with pytest.raises(KnowledgeBaseError, match=f"cannot reach the Chroma server at {url}"):
         list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+
+
+def test_light_reader_answers_like_chromadb_until_the_first_write(make_engine, rag_home, tmp_path):
+    """An embedded store is read without importing chromadb; the answers are chromadb's own."""
+    import numpy as np
+
+    from rag.store import ChromaStore
+
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+    kb = engine.catalog.get_kb("default")
+    vector = engine.embedder.embed_query("admin console port")
+    light, full = ChromaStore(rag_home / "chroma"), ChromaStore(rag_home / "chroma")
+    full.client  # noqa: B018 - this one reads through chromadb's client
+    assert light.reading_light and not full.reading_light
+    col = kb.collection
+    assert light.count(col) == full.count(col) > 0
+    assert light.query(col, vector, 4) == full.query(col, vector, 4)
+    assert light.query(col, vector, 3, where={"page": 2}) == full.query(col, vector, 3, where={"page": 2})
+    ids = [c.id for c in full.get(col, limit=3)]
+    by_id = lambda chunks: sorted(chunks, key=lambda c: c.id)  # noqa: E731
+    assert by_id(light.get(col, ids=ids)) == by_id(full.get(col, ids=ids))
+    assert by_id(light.get(col, where={"page": 2})) == by_id(full.get(col, where={"page": 2}))
+    hashes = [c.metadata["th"] for c in full.get(col, limit=2)]
+    a, b = light.vectors_by(col, "th", hashes), full.vectors_by(col, "th", hashes)
+    assert a.keys() == b.keys() == set(hashes) and all(np.allclose(a[h], b[h]) for h in hashes)
+    # a collection that was never made reads as empty, without creating it
+    assert light.count("kb_999") == 0 and light.query("kb_999", vector, 3) == [] and light.get("kb_999") == []
+    assert light.reading_light
+    # the first write goes through chromadb, and every read after it sees the write
+    before = light.count(col)
+    light.add(col, ["extra-1"], np.asarray([vector]), ["an extra passage"], [{"page": 9, "file": "x.pdf"}])
+    assert not light.reading_light
+    assert light.count(col) == before + 1 and light.query(col, vector, 1)[0].id == "extra-1"
+
+
+def test_a_one_off_search_never_imports_chromadb(make_engine, rag_home, tmp_path):
+    import subprocess
+    import sys
+
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+    engine.close()
+    script = ("import sys\nfrom rag.engine import Engine\ne = Engine()\n"
+              "s = e.search('admin console port', mode='hybrid').sources\n"
+              "print(s[0].file, s[0].page, e.store.reading_light, 'chromadb' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["router.pdf", "2", "True", "False"]

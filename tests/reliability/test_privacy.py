@@ -37,5 +37,6 @@ def test_ingest_and_ask_without_network(rag_home, tmp_path):
 
 def test_chromadb_telemetry_is_off(make_engine):
     engine = make_engine()
-    settings = engine.store._client.get_settings()
+    settings = engine.store.client.get_settings()
     assert settings.anonymized_telemetry is False
+
