@@ -80,6 +80,21 @@ def export(model_dir: Path, target: Path) -> Path:
     return target
 
 
+def import_openvino():
+    """`import openvino` without its usage telemetry. Importing openvino starts Intel's
+    `openvino_telemetry`, which is on unless a consent file under ~/intel says no: it writes
+    files there and forks a process that posts to Google Analytics. Nothing may leave the
+    machine, so `openvino_telemetry` is marked unimportable first and openvino falls back to
+    its own do-nothing stand-in."""
+    import sys
+
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+    import openvino
+
+    return openvino
+
+
 class OnnxEncoder:
     """The exported graph on ONNX Runtime (`engine="onnx"`) or OpenVINO (`engine="openvino"`,
     the same fp32 graph compiled by OpenVINO's CPU plugin: same vectors, faster on AVX2 CPUs)."""
@@ -110,7 +125,7 @@ class OnnxEncoder:
 
     def _load_openvino(self, path: Path, threads: int, cache: Path) -> None:
         try:
-            import openvino as ov
+            ov = import_openvino()
         except ImportError:
             raise ModelError("embedding_backend = 'openvino' needs the openvino package "
                              "(pip install 'rag-desk[openvino]'); or use onnx") from None

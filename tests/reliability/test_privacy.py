@@ -40,3 +40,19 @@ def test_chromadb_telemetry_is_off(make_engine):
     settings = engine.store.client.get_settings()
     assert settings.anonymized_telemetry is False
 
+
+def test_openvino_embedder_sends_no_usage_telemetry(tmp_path, models_dir):
+    """`import openvino` alone would start Intel's telemetry (files under ~/intel, a forked
+    process posting to Google Analytics); RAG Desk loads it with that switched off."""
+    pytest.importorskip("openvino")
+    home = tmp_path / "user-home"
+    home.mkdir()
+    script = ("import sys\nfrom pathlib import Path\nfrom rag.embedding import Embedder\n"
+              f"e = Embedder('bundled:all-MiniLM-L6-v2', 'cpu', backend='openvino',\n"
+              f"             cache_dir=Path({str(models_dir)!r}))\n"
+              "print(e.embed_documents(['a passage']).shape, e.backend, sys.modules.get('openvino_telemetry', 'none'))")
+    env = dict(os.environ, HOME=str(home))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["(1,", "384)", "openvino", "None"]
+    assert list(home.iterdir()) == []  # no ~/intel consent, client-id or stats files
