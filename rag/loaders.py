@@ -56,13 +56,18 @@ class Page:
     undecodable: bool = False  # the text layer was junk (fonts without a Unicode map): not indexed as such
 
 
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
 def undecodable_text(raw: str) -> bool:
     """Whether a page's extracted text is mostly junk: glyphs that the PDF's fonts do not map to
     Unicode come out as U+FFFD, private-use or control characters (or unassigned code points)."""
     import unicodedata
 
-    visible = bad = 0
-    for ch in raw:
+    rest = _PRINTABLE_ASCII.sub("", raw)  # printable ASCII is visible and never junk
+    visible = len(raw) - len(rest)
+    bad = 0
+    for ch in rest:
         if ch.isspace() or ch in "\x02\ufffe":  # PDFium's soft hyphens
             continue
         visible += 1
@@ -278,9 +283,10 @@ class PdfiumDocument:
         except Exception:
             raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
 
-    def _page_text(self, index: int) -> tuple[str, bool, str, bool]:
-        """(raw text, read by OCR, why OCR failed, text layer undecodable) of one page. An
-        undecodable text layer is OCR'd when OCR is on, else dropped."""
+    def _page_text(self, index: int, raw: str | None = None) -> tuple[str, bool, str, bool]:
+        """(raw text, read by OCR, why OCR failed, text layer undecodable) of one page (`raw`:
+        its text layer when already read). An undecodable text layer is OCR'd when OCR is on,
+        else dropped."""
         from .ocr import page_needs_ocr
 
         try:
@@ -288,12 +294,14 @@ class PdfiumDocument:
         except Exception:
             raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
         try:
-            try:
-                textpage = page.get_textpage()
-                raw = textpage.get_text_range()
-                textpage.close()
-            except Exception:
-                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            if raw is None:
+                try:
+                    textpage = page.get_textpage()
+                    raw = textpage.get_text_range()
+                    textpage.close()
+                except Exception:
+                    raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a "
+                                          "viewer") from None
             junk = undecodable_text(raw)
             if self._ocr and (junk or page_needs_ocr(page, raw)):
                 text, error = self._ocr.read(page, index + 1, self.on_progress)
@@ -306,10 +314,11 @@ class PdfiumDocument:
 
     def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:
         sample = sorted(set(range(min(40, self.page_count))) | set(range(max(0, self.page_count - 40), self.page_count)))
-        boilerplate = repeated_edge_lines([self._raw_text(i) for i in sample])
+        sampled = {i: self._raw_text(i) for i in sample}  # kept: each page's text layer is read once
+        boilerplate = repeated_edge_lines(list(sampled.values()))
         layer = TextLayerCheck(self.path, self.page_count, self.ocr_options)
         for index in range(start, self.page_count):
-            raw, by_ocr, ocr_error, junk = self._page_text(index)
+            raw, by_ocr, ocr_error, junk = self._page_text(index, sampled.pop(index, None))
             if not by_ocr:
                 raw = blank_edge_lines(raw, boilerplate)
             text, offsets = clean_page(raw)

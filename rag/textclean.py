@@ -41,25 +41,26 @@ _SOFT = re.compile(f"[{_SOFT_HYPHENS}][ \t]*\n?[ \t]*")
 _CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
 _DOT_LEADERS = re.compile(r"(?:[.·…‧∙]\s?){4,}")
 _WS_WITH_NEWLINE = re.compile(r"\s*\n\s*")
-_WS = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
+# runs that change: two or more blanks, or any blank other than a plain space
+_WS = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]{2,}|[\t\f\v\u00a0\u2000-\u200b\u3000]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _nfkc_or_same(m: re.Match) -> str:
+    return unicodedata.normalize("NFKC", m.group())
+
+
 _CONTROL = re.compile(r"[\x00-\x01\x03-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def clean_page(raw: str) -> tuple[str, list[int]]:
-    # NFKC per character (ligatures, full-width forms) while keeping the raw index.
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(raw):
-        if ch.isascii():
-            chars.append(ch)
-            offsets.append(i)
-            continue
-        norm = unicodedata.normalize("NFKC", ch)
-        chars.append(norm)
-        offsets.extend([i] * len(norm))
-    text = "".join(chars)
+    # NFKC per character (ligatures, full-width forms) while keeping the raw index; only
+    # non-ASCII characters are looked at, and only when the page is not NFKC already.
+    offsets = list(range(len(raw) + 1))
+    text = raw
+    if not raw.isascii() and not unicodedata.is_normalized("NFKC", raw):
+        text, offsets = _sub(raw, offsets, _NON_ASCII, _nfkc_or_same)
     text = text.replace("\r\n", " \n").replace("\r", "\n") if "\r" in text else text
-    offsets.append(len(raw))
     text, offsets = _sub(text, offsets, _CONTROL, "")
     text, offsets = _sub(text, offsets, _SOFT, "")
     text, offsets = _sub(text, offsets, _HYPHEN_BREAK, "")

@@ -37,3 +37,21 @@ def test_offsets_map_words_back_to_raw():
     start = text.index("beta")
     assert raw[offsets[start]: offsets[start + 4]] == "beta"
     assert offsets[-1] <= len(raw)
+
+
+def test_every_kind_of_blank_becomes_one_space_and_full_width_forms_fold():
+    raw = "a\tb\u00a0c  d\u3000e \u2003 f\x0cg"
+    text, offsets = clean_page(raw)
+    assert text == "a b c d e f g"
+    check_offsets(raw, text, offsets)
+    raw = "版本ＡＢＣ１２３，见第５页"  # full-width Latin and digits (and comma) among CJK
+    text, offsets = clean_page(raw)
+    assert text == "版本ABC123,见第5页"
+    assert [raw[offsets[text.index(c)]] for c in "ABC5"] == ["Ａ", "Ｂ", "Ｃ", "５"]
+    check_offsets(raw, text, offsets)
+
+
+def test_text_that_needs_no_change_keeps_identity_offsets():
+    for raw in ("plain ascii line", "纯中文的一行文字", "déjà vu — “quoted”"):
+        text, offsets = clean_page(raw)
+        assert text == raw and offsets == list(range(len(raw) + 1))
