@@ -56,3 +56,22 @@ def test_openvino_embedder_sends_no_usage_telemetry(tmp_path, models_dir):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["(1,", "384)", "openvino", "None"]
     assert list(home.iterdir()) == []  # no ~/intel consent, client-id or stats files
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (.ci/run installs it)")
+def test_cli_and_app_never_try_the_network(rag_home, tmp_path):
+    """Stronger than working offline: no process (children included) even tries to open an
+    internet socket or send a datagram; telemetry that fails quietly without a network is
+    caught here. The app runs its self-test (ingest, ask, open the cited page) offscreen."""
+    pdf = make_sample_pdf(tmp_path / "router.pdf")
+    log = tmp_path / "net.log"
+    env = dict(os.environ, RAG_HOME=str(rag_home), QT_QPA_PLATFORM="offscreen")
+    for args in (["rag-cli", "ingest", str(pdf)], ["rag-cli", "ask", "What is the default port of the admin console?"],
+                 ["rag-app", "--self-test"]):
+        out = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(log),
+                              str(BIN / args[0]), *args[1:]], capture_output=True, text=True, env=env, timeout=300)
+        if "ptrace" in out.stderr and out.returncode:
+            pytest.skip(f"strace cannot trace here: {out.stderr.strip()[:200]}")
+        assert out.returncode == 0, out.stderr
+        calls = [line for line in log.read_text().splitlines() if "AF_INET" in line]
+        assert calls == [], f"{' '.join(args[:2])} tried the network:\n" + "\n".join(calls[:5])
