@@ -69,9 +69,24 @@ def encode(token: str) -> str:
     return token if _PLAIN.match(token) else "x" + token.encode("utf-8").hex()
 
 
+# Chinese function characters (particles, pronouns, question words): as query terms they
+# match nearly every passage. A question's unigram is dropped when it is one of these, and a
+# bigram when both of its characters are (什么, 怎样, 如何, 应该...). Documents keep them.
+ZH_STOP_CHARS = frozenset(
+    "的了是在和与或及还也就都而把被让给对从到为以于之其这那些个么什怎样吗呢吧啊哪谁如何能会要想有没不"
+    "一我你他它们该应当时里可否请问将已所并但即若则用"
+)
+
+
+def _query_term(token: str) -> bool:
+    if len(token) <= 2 and token and all(ch in ZH_STOP_CHARS for ch in token):
+        return False
+    return True
+
+
 def fts_query(text: str, limit_terms: int = 64) -> str | None:
     seen: dict[str, None] = {}
-    for token in tokenize(text):
+    for token in filter(_query_term, tokenize(text)):
         seen.setdefault(encode(token))
         if len(seen) >= limit_terms:
             break

@@ -20,6 +20,15 @@ def test_chinese_unigrams_and_bigrams():
     assert {"额", "电", "额定", "定电", "电压"} <= set(toks)
 
 
+def test_chinese_question_words_are_not_query_terms():
+    terms = set(fts_query("怎样让页码用中文数字显示？").replace('"', "").split(" OR "))
+    wanted = {encode(t) for t in ("页码", "中文", "数字", "显示", "页", "码")}
+    noise = {encode(t) for t in ("怎样", "怎", "样", "让", "用", "样让")}
+    assert wanted <= terms and not noise & terms
+    assert encode("怎样") in {encode(t) for t in tokenize("怎样")}  # documents keep them
+    assert fts_query("什么是") is None
+
+
 def test_tokens_are_fts_safe():
     for t in tokenize(r"\urlcolor 电压 a-b"):
         assert encode(t).isalnum() and encode(t).isascii()
