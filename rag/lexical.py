@@ -70,23 +70,37 @@ def encode(token: str) -> str:
 
 
 # Chinese function characters (particles, pronouns, question words): as query terms they
-# match nearly every passage. A question's unigram is dropped when it is one of these, and a
-# bigram when both of its characters are (什么, 怎样, 如何, 应该...). Documents keep them.
+# match nearly every passage. A question's unigram is dropped when it is in ZH_STOP_CHARS. A
+# bigram of two such characters is dropped when one of them is a pure function character
+# (什么, 怎样, 如何, and junctions such as 么是, 样让 or 用吗) or when it is a listed function
+# word; content words made of two common characters (应用, 对应, 可用, 有用, 可能) stay.
+# Documents keep everything.
 ZH_STOP_CHARS = frozenset(
     "的了是在和与或及还也就都而把被让给对从到为以于之其这那些个么什怎样吗呢吧啊哪谁如何能会要想有没不"
     "一我你他它们该应当时里可否请问将已所并但即若则用"
 )
+_ZH_PURE_STOP = frozenset(
+    "的了是在和与或及还也就都而把被让给从到为以于之其这那些个么什怎样吗呢吧啊哪谁如何该我你他它们请问将已所并但即若则不没"
+)
+ZH_STOP_BIGRAMS = frozenset(
+    "可以 应该 应当 能否 可否 是否 一个 一些 有没 没有 有什 用什 要什 能不 会不 可不".split()
+)
 
 
-def _query_term(token: str) -> bool:
-    if len(token) <= 2 and token and all(ch in ZH_STOP_CHARS for ch in token):
-        return False
+def query_term(token: str) -> bool:
+    if len(token) == 1:
+        return token not in ZH_STOP_CHARS
+    if len(token) == 2 and all(ch in ZH_STOP_CHARS for ch in token):
+        return token not in ZH_STOP_BIGRAMS and not any(ch in _ZH_PURE_STOP for ch in token)
     return True
 
 
 def fts_query(text: str, limit_terms: int = 64) -> str | None:
+    tokens = tokenize(text)
+    # A question made only of function words still searches (with all of its tokens).
+    terms = [t for t in tokens if query_term(t)] or tokens
     seen: dict[str, None] = {}
-    for token in filter(_query_term, tokenize(text)):
+    for token in terms:
         seen.setdefault(encode(token))
         if len(seen) >= limit_terms:
             break

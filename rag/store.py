@@ -169,7 +169,8 @@ class ChromaStore:
             return _UNSET
         try:
             return getattr(reader, method)(self.prefix + collection, *args)
-        except Exception:
+        except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException(BaseException)
+            _reraise_interrupts(exc)
             self.client  # noqa: B018 - the full client answers this and every later call
             return _UNSET
 
@@ -265,6 +266,11 @@ class ChromaStore:
             pass
 
 
+def _reraise_interrupts(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
 class _LocalReader:
     """Read-only calls straight into `chromadb_rust_bindings` (the engine inside chromadb
     1.x) on an existing embedded store: the same database, index files and answers as
@@ -295,7 +301,8 @@ class _LocalReader:
                                        url=str(db))
             return cls(rb.Bindings(allow_reset=False, sqlite_db_config=config, persist_path=str(path),
                                    hnsw_cache_size=max(1, handles // 5)))
-        except Exception:
+        except BaseException as exc:
+            _reraise_interrupts(exc)
             return None  # not this chromadb, an older schema...: the full client handles it
 
     def _id(self, name: str) -> str | None:

@@ -26,7 +26,22 @@ def test_chinese_question_words_are_not_query_terms():
     noise = {encode(t) for t in ("怎样", "怎", "样", "让", "用", "样让")}
     assert wanted <= terms and not noise & terms
     assert encode("怎样") in {encode(t) for t in tokenize("怎样")}  # documents keep them
-    assert fts_query("什么是") is None
+
+
+def query_terms(text):
+    return {bytes.fromhex(t[1:]).decode() if t.startswith("x") else t
+            for t in fts_query(text).replace('"', "").split(" OR ")}
+
+
+def test_content_words_made_of_common_characters_stay_query_terms():
+    assert query_terms("应用") == {"应用"}
+    assert query_terms("对应的是什么") == {"对应"}
+    assert query_terms("可用吗") == {"可用"}
+    assert {"安装", "应用"} <= query_terms("如何安装应用") and "如何" not in query_terms("如何安装应用")
+
+
+def test_a_question_of_function_words_only_still_searches():
+    assert "什么" in query_terms("什么是")
 
 
 def test_tokens_are_fts_safe():

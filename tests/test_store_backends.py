@@ -155,3 +155,32 @@ def test_a_one_off_search_never_imports_chromadb(make_engine, rag_home, tmp_path
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["router.pdf", "2", "True", "False"]
+
+
+def test_a_panicking_light_reader_falls_back_to_chromadb(make_engine, rag_home, tmp_path):
+    """A Rust panic reaches Python as pyo3's PanicException, a BaseException: it must switch
+    the store to chromadb's client like any other reader failure; Ctrl+C still interrupts."""
+    from rag.store import ChromaStore
+
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+    col = engine.catalog.get_kb("default").collection
+
+    class Panic(BaseException):
+        pass
+
+    def panics(*args):
+        raise Panic("index out of bounds")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    store = ChromaStore(rag_home / "chroma")
+    expected = ChromaStore(rag_home / "chroma").count(col)
+    assert store.reading_light and expected > 0
+    store._reader.count = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        store.count(col)
+    store._reader.count = panics
+    assert store.count(col) == expected
+    assert not store.reading_light
