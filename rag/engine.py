@@ -626,16 +626,19 @@ class Engine:
                     yield FileProgress(path, item.stage, item.page, doc.page_count)
                     continue
                 page_no, batch = item
-                self._prefetch_vectors(kb, batch)
                 # Chunks of similar token length embed together (little padding); each slice is
                 # stored on the writer thread while the next one embeds.
                 ordered = sorted(batch, key=lambda c: c.tokens)
+                indexed = [self._indexed_text(c) for c in ordered]
+                hashes = [text_hash(t) for t in indexed]
+                self._prefetch_vectors(kb, hashes)
                 for start in range(0, len(ordered), WRITE_SLICE):
                     done_page = last_page + (page_no - last_page) * start // len(ordered)
                     yield FileProgress(path, "embedding", max(done_page, 1), doc.page_count)
-                    part = ordered[start : start + WRITE_SLICE]
-                    writer.put((part, *self._embed_batch(part, cancel)))
-                    written += len(part)
+                    part = slice(start, start + WRITE_SLICE)
+                    vectors = self._embed_batch(indexed[part], hashes[part], cancel)
+                    writer.put((ordered[part], indexed[part], hashes[part], vectors))
+                    written += len(ordered[part])
                     if cancel.is_set():
                         break
                 last_page = page_no
@@ -654,35 +657,33 @@ class Engine:
         # The section title (PDF outline / Markdown heading) gives a chunk its topic.
         return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
-    def _prefetch_vectors(self, kb: KnowledgeBase, batch: list) -> None:
+    def _prefetch_vectors(self, kb: KnowledgeBase, hashes: list[str]) -> None:
         """Put the stored vectors of texts the knowledge base already holds (found by the `th`
         text hash in the chunk metadata) into the cache: one store query per batch."""
         cache = self._vector_cache
-        missing = list(dict.fromkeys(h for h in (text_hash(self._indexed_text(c)) for c in batch) if h not in cache))
+        missing = list(dict.fromkeys(h for h in hashes if h not in cache))
         found = self.store.vectors_by(kb.collection, "th", missing)
         if len(cache) + len(found) > VECTOR_CACHE_SIZE:
             cache.clear()
         cache.update(found)
 
-    def _embed_batch(self, batch: list, cancel: threading.Event | None = None):
-        """(texts as indexed, their text hashes, their vectors). The same text is never embedded
-        twice: repeats within the batch, texts met earlier in this run, and texts the knowledge
-        base already holds (put in the cache by `_prefetch_vectors`) reuse their vector."""
+    def _embed_batch(self, indexed: list[str], hashes: list[str], cancel: threading.Event | None = None):
+        """Vectors of texts as indexed (`hashes`: their text hashes). The same text is never
+        embedded twice: repeats within the batch, texts met earlier in this run, and texts the
+        knowledge base already holds (put in the cache by `_prefetch_vectors`) reuse their vector."""
         import numpy as np
 
-        indexed = [self._indexed_text(c) for c in batch]
-        hashes = [text_hash(t) for t in indexed]
         cache = self._vector_cache
         todo = list(dict.fromkeys(h for h in hashes if h not in cache))
         first = {h: t for h, t in zip(hashes, indexed)}
         fresh = dict(zip(todo, self._embed_cancellable([first[h] for h in todo], cancel))) if todo else {}
-        self.embed_stats["chunks"] += len(batch)
+        self.embed_stats["chunks"] += len(indexed)
         self.embed_stats["embedded"] += len(todo)
         vectors = np.stack([fresh[h] if h in fresh else cache[h] for h in hashes]).astype(np.float32)
         if len(cache) + len(fresh) > VECTOR_CACHE_SIZE:
             cache.clear()  # only after the vectors above are taken from it
         cache.update(fresh)
-        return indexed, hashes, vectors
+        return vectors
 
     def _write_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, indexed: list[str],
                      hashes: list[str], vectors) -> None:

@@ -56,6 +56,10 @@ class Page:
     undecodable: bool = False  # the text layer was junk (fonts without a Unicode map): not indexed as such
 
 
+def damaged_page(path: Path, index: int) -> CorruptPdfError:
+    return CorruptPdfError(path, f"page {index + 1} is damaged; re-save the PDF from a viewer")
+
+
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
@@ -272,16 +276,28 @@ class PdfiumDocument:
         at = bisect.bisect_right(self._toc, (index, "\U0010ffff")) - 1
         return self._toc[at][1] if at >= 0 else ""
 
-    def _raw_text(self, index: int) -> str:
+    def _open_page(self, index: int):
         try:
-            page = self._doc[index]
+            return self._doc[index]
+        except Exception:
+            raise damaged_page(self.path, index) from None
+
+    def _layer_text(self, page, index: int) -> str:
+        """The text layer of an open page."""
+        try:
             textpage = page.get_textpage()
             raw = textpage.get_text_range()
             textpage.close()
-            page.close()
             return raw
         except Exception:
-            raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+            raise damaged_page(self.path, index) from None
+
+    def _raw_text(self, index: int) -> str:
+        page = self._open_page(index)
+        try:
+            return self._layer_text(page, index)
+        finally:
+            page.close()
 
     def _page_text(self, index: int, raw: str | None = None) -> tuple[str, bool, str, bool]:
         """(raw text, read by OCR, why OCR failed, text layer undecodable) of one page (`raw`:
@@ -289,19 +305,10 @@ class PdfiumDocument:
         else dropped."""
         from .ocr import page_needs_ocr
 
-        try:
-            page = self._doc[index]
-        except Exception:
-            raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+        page = self._open_page(index)
         try:
             if raw is None:
-                try:
-                    textpage = page.get_textpage()
-                    raw = textpage.get_text_range()
-                    textpage.close()
-                except Exception:
-                    raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a "
-                                          "viewer") from None
+                raw = self._layer_text(page, index)
             junk = undecodable_text(raw)
             if self._ocr and (junk or page_needs_ocr(page, raw)):
                 text, error = self._ocr.read(page, index + 1, self.on_progress)
@@ -443,7 +450,7 @@ class PypdfDocument:
             try:
                 raw = self._reader.pages[index].extract_text() or ""
             except Exception:
-                raise CorruptPdfError(self.path, f"page {index + 1} is damaged; re-save the PDF from a viewer") from None
+                raise damaged_page(self.path, index) from None
             by_ocr, ocr_error = False, ""
             junk = undecodable_text(raw)
             if self._ocr and (junk or visible_chars(raw) < MIN_TEXT_CHARS):

@@ -323,11 +323,10 @@ class _LocalReader:
         return 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
 
     def query(self, name: str, vectors, k: int, where: dict | None, include: list[str]) -> dict:
-        cid = self._id(name)
-        n = 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
+        n = self.count(name)
         if n == 0:
             return {"ids": []}
-        r = self._b.query(cid, None, list(vectors), min(k, n), json.dumps(where) if where else None, None, include,
+        r = self._b.query(self._ids[name], None, list(vectors), min(k, n), json.dumps(where) if where else None, None, include,
                           self.TENANT, self.DATABASE)
         return {"ids": r.ids, "documents": r.documents, "metadatas": r.metadatas, "distances": r.distances}
 
