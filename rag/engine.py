@@ -770,12 +770,12 @@ class Engine:
         hits = retriever.retrieve(kbrec.collection, query, depth, files)
         if self.settings.fusion_queries:
             from .fusion import rephrasings
-            from .retrieval import rrf_fuse
+            from .retrieval import page_key, rrf_fuse
 
             lists = {"q0": hits}
             for i, extra in enumerate(rephrasings(self.generator, query, self.settings.fusion_queries), start=1):
                 lists[f"q{i}"] = self.retriever(kbrec, mode, extra).retrieve(kbrec.collection, extra, depth, files)
-            hits = rrf_fuse(lists, {}, self.settings.rrf_k)
+            hits = rrf_fuse(lists, {}, self.settings.rrf_k, key=page_key)
         hits = one_per_page(hits)
         if rerank:
             hits = self.reranker.rerank(query, hits)

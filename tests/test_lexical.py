@@ -1,6 +1,6 @@
 from pdfs import make_pdf, make_sample_pdf
 from rag.lexical import encode, fts_query, tokenize
-from rag.retrieval import Hit, rrf_fuse
+from rag.retrieval import Hit, page_key, rrf_fuse
 from rag.store import StoredChunk
 
 
@@ -61,6 +61,46 @@ def test_rrf_prefers_agreement():
     assert fused[0].chunk.id == "c" and fused[0].dense == 0.7 and fused[0].lexical == 12.0
     assert fused[0].ranks == {"dense": 3, "lexical": 1}
     assert [h.chunk.id for h in fused[1:]] == ["a", "b", "d"]  # b and d tie; stable order keeps dense first
+
+
+def on_page(cid, page, **scores):
+    return Hit(StoredChunk(cid, cid, {"file_id": 1, "page": page}, 0.0), 0.0, **scores)
+
+
+def test_page_fusion_adds_up_votes_for_different_chunks_of_one_page():
+    # Dense finds chunk b of page 2 second, BM25 finds chunk c of page 2 first: page 2 has both
+    # votes and beats page 1, which only dense found (chunk fusion would put a first).
+    dense = [on_page("a", 1, dense=0.9), on_page("b", 2, dense=0.8)]
+    lexical = [on_page("c", 2, lexical=12.0), on_page("d", 3, lexical=9.0)]
+    assert rrf_fuse({"dense": dense, "lexical": lexical}, {}, 60)[0].chunk.id == "a"
+    fused = rrf_fuse({"dense": dense, "lexical": lexical}, {}, 60, key=page_key)
+    assert [page_key(h)[1] for h in fused] == [2, 1, 3]
+    top = fused[0]
+    assert top.chunk.id == "c"  # the chunk the lists rank best together: BM25's first
+    assert (top.dense, top.lexical, top.ranks) == (0.8, 12.0, {"dense": 2, "lexical": 1})
+    assert top.score == 1 / 62 + 1 / 61
+
+
+def test_page_fusion_counts_a_page_once_per_list_at_its_best_rank():
+    dense = [on_page("a1", 1, dense=0.9), on_page("a2", 1, dense=0.85), on_page("b", 2, dense=0.8)]
+    fused = rrf_fuse({"dense": dense}, {}, 60, key=page_key)
+    assert [(h.chunk.id, h.ranks["dense"]) for h in fused] == [("a1", 1), ("b", 2)]  # b: 2nd page, not 3rd row
+    assert fused[0].score == 1 / 61 and fused[0].dense == 0.9
+
+
+def test_bm25_skips_rows_of_uncommitted_versions_that_outrank_the_committed_ones(make_engine, tmp_path):
+    engine = make_engine()
+    make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
+    list(engine.ingest([tmp_path / "w.pdf"]))
+    kb = engine._kb(None)
+    file_id = engine.catalog.files(kb)[0].id
+    # A version being written (or left by a crash): many rows that match better than the
+    # committed page and fill the first ranks the index returns.
+    engine.lexical.add(kb.id, [(f"ghost-{i}", file_id, "f" * 64, "quartz widget quartz widget quartz widget")
+                               for i in range(300)])
+    found = engine.lexical.search(kb.id, "quartz widget", 5)
+    assert found and not any(cid.startswith("ghost") for cid, _ in found)
+    assert engine.search("quartz widget", mode="bm25").sources[0].page == 1
 
 
 def test_bm25_finds_identifier_and_chinese(make_engine, tmp_path):
