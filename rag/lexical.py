@@ -95,8 +95,20 @@ def query_term(token: str) -> bool:
     return True
 
 
-def fts_query(text: str, limit_terms: int = 64) -> str | None:
+def query_tokens(text: str) -> list[str]:
+    """A question's tokens as BM25 searches them. Chinese goes the way of a CJK bigram analyzer
+    (Lucene's, for one): a run of two or more characters searches by its bigrams only, and a
+    lone character by itself. Documents keep their unigrams too, but a question's unigrams
+    (预, 览, 程, 序 of 预览程序) match nearly every Chinese page and drown the bigrams that
+    carry the meaning. On the QA set, Chinese hit@5 rose from 0.84 to 0.89 for BM25 and
+    from 0.86 to 0.92 for hybrid."""
     tokens = tokenize(text)
+    lone = {run for run in _CJK_RUN.findall(unicodedata.normalize("NFKC", text).lower()) if len(run) == 1}
+    return [t for t in tokens if len(t) != 1 or not _CJK_RUN.match(t) or t in lone]
+
+
+def fts_query(text: str, limit_terms: int = 64) -> str | None:
+    tokens = query_tokens(text)
     # A question made only of function words still searches (with all of its tokens).
     terms = [t for t in tokens if query_term(t)] or tokens
     seen: dict[str, None] = {}
