@@ -37,7 +37,13 @@ def _stemmer():
     return Stemmer.Stemmer("english").stemWord
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, unigrams: bool = True) -> list[str]:
+    """Tokens of a passage. `unigrams=False` (questions) keeps a CJK character only where it
+    stands alone, and searches a longer run by its bigrams, as a CJK bigram analyzer
+    (Lucene's, for one) does: a question's single characters (预, 览, 程, 序 of 预览程序)
+    match nearly every Chinese page and drown the bigrams that carry the meaning. Documents
+    keep their unigrams. On the QA set, Chinese hit@5 rose from 0.84 to 0.89 for BM25 and
+    from 0.86 to 0.92 for hybrid."""
     text = unicodedata.normalize("NFKC", text).lower()
     stem = _stemmer()
     out: list[str] = []
@@ -45,7 +51,8 @@ def tokenize(text: str) -> list[str]:
     for m in _CJK_RUN.finditer(text):
         _latin_tokens(text[pos : m.start()], stem, out)
         run = m.group()
-        out.extend(run)  # unigrams
+        if unigrams or len(run) == 1:
+            out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))  # bigrams
         pos = m.end()
     _latin_tokens(text[pos:], stem, out)
@@ -95,20 +102,8 @@ def query_term(token: str) -> bool:
     return True
 
 
-def query_tokens(text: str) -> list[str]:
-    """A question's tokens as BM25 searches them. Chinese goes the way of a CJK bigram analyzer
-    (Lucene's, for one): a run of two or more characters searches by its bigrams only, and a
-    lone character by itself. Documents keep their unigrams too, but a question's unigrams
-    (预, 览, 程, 序 of 预览程序) match nearly every Chinese page and drown the bigrams that
-    carry the meaning. On the QA set, Chinese hit@5 rose from 0.84 to 0.89 for BM25 and
-    from 0.86 to 0.92 for hybrid."""
-    tokens = tokenize(text)
-    lone = {run for run in _CJK_RUN.findall(unicodedata.normalize("NFKC", text).lower()) if len(run) == 1}
-    return [t for t in tokens if len(t) != 1 or not _CJK_RUN.match(t) or t in lone]
-
-
 def fts_query(text: str, limit_terms: int = 64) -> str | None:
-    tokens = query_tokens(text)
+    tokens = tokenize(text, unigrams=False)
     # A question made only of function words still searches (with all of its tokens).
     terms = [t for t in tokens if query_term(t)] or tokens
     seen: dict[str, None] = {}

@@ -86,7 +86,7 @@ class HybridRetriever:
     # still collect the dense vote it earns at rank 40. On the QA set (hit@5 0.8125 with chunk
     # fusion of 30 each), page fusion found 1 more question with 30 candidates and 2 with 60;
     # 100 or 200 found no more and cost up to 15 ms at 1,000 pages.
-    def __init__(self, dense: Retriever, lexical: Retriever, rrf_k: int = 60, dense_weight: float = 1.0,
+    def __init__(self, dense: Retriever, lexical: LexicalRetriever, rrf_k: int = 60, dense_weight: float = 1.0,
                  lexical_weight: float = 1.0, candidates: int = 60):
         self.dense = dense
         self.lexical = lexical
@@ -101,10 +101,7 @@ class HybridRetriever:
         if self.weights["dense"] > 0:
             lists["dense"] = self.dense.retrieve(collection, query, n, files)
             known = {h.chunk.id: h.chunk for h in lists["dense"]}
-        if isinstance(self.lexical, LexicalRetriever):
-            lists["lexical"] = self.lexical.retrieve(collection, query, n, files, known)
-        else:
-            lists["lexical"] = self.lexical.retrieve(collection, query, n, files)
+        lists["lexical"] = self.lexical.retrieve(collection, query, n, files, known)
         return rrf_fuse(lists, self.weights, self.rrf_k, key=page_key)[:k]
 
 
