@@ -381,7 +381,7 @@ def synthetic_chunks(home: Path, n: int) -> None:
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             ids = [f"{rec.id}-{sha[:16]}-{start + i:06d}" for i in range(count)]
             body = [f"{texts[(f * per_file + start + i) % len(texts)]} (copy {f})" for i in range(count)]
-            engine.lexical.add(kb.id, [(cid, rec.id, sha, t) for cid, t in zip(ids, body)])
+            engine.lexical.add(kb.id, [(cid, rec.id, sha, "", t) for cid, t in zip(ids, body)])
             engine.store.add(kb.collection, ids, vectors, body, [
                 {"file": rec.name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": 1 + (start + i) // 5,
                  "page_end": 1 + (start + i) // 5, "char_start": 0, "char_end": 1, "chunk": start + i,

@@ -17,6 +17,7 @@ class Finding:
 
 def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
     from . import catalog as cat
+    from .store import all_chunks
 
     kb = engine.catalog.get_kb(kb_name)
     engine._recover(kb)
@@ -29,7 +30,7 @@ def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
                                 f"built with embedding model '{kb.embed_model}', settings say '{engine.embedder.name}': "
                                 "switch embedding_model back or re-index into a new knowledge base"))
 
-    stored = engine.store.get(kb.collection)
+    stored = list(all_chunks(engine.store, kb.collection))
     orphans = [c.id for c in stored
                if committed.get(int(c.metadata.get("file_id", -1))) != c.metadata.get("sha")]
     if orphans:
@@ -58,8 +59,7 @@ def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
         missing, extra = set(live) - lexical_ids, lexical_ids - set(live)
         if repair:
             engine.lexical.rebuild(kb.id, [
-                (c.id, int(c.metadata["file_id"]), c.metadata["sha"],
-                 f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text)
+                (c.id, int(c.metadata["file_id"]), c.metadata["sha"], c.metadata.get("section", ""), c.text)
                 for c in live.values()
             ])
         findings.append(Finding(kb.name, "lexical-sync",

@@ -11,6 +11,7 @@ one chroma collection each, with their files tracked in the SQLite catalog.
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -23,7 +24,7 @@ from . import catalog as cat
 from .catalog import Catalog, FileRecord, KnowledgeBase
 from .chunking import Chunker
 from .errors import (DocumentError, EmbeddingMismatchError, KnowledgeBaseError, NoTextError, RagError,
-                     UnreadableFileError)
+                     UnreadableFileError, WriterBusyError)
 from .events import (
     Abstained,
     AnswerDone,
@@ -248,15 +249,37 @@ class Engine:
         return kb
 
     def _recover(self, kb: KnowledgeBase) -> None:
-        """Roll back whatever a crash left half-written in this knowledge base."""
+        """Roll back whatever a crash left half-written in this knowledge base, and bring an
+        older lexical table up to date. Only with the writer lock: a file that another process
+        (or thread) is writing looks just like a crash's leftover, so while a writer is at work
+        this waits for a later call."""
         if kb.id in self._recovered:
             return
-        for rec in self.catalog.unfinished(kb):
-            for sha in (rec.pending_sha256, rec.stale_sha256):
-                if sha:
-                    self._delete_chunks(kb, rec.id, sha)
-            self.catalog.settle_interrupted(rec)
+        if self.catalog.unfinished(kb) or self.lexical.outdated(kb.id):
+            try:
+                with self.writer:
+                    for rec in self.catalog.unfinished(kb):
+                        for sha in (rec.pending_sha256, rec.stale_sha256):
+                            if sha:
+                                self._delete_chunks(kb, rec.id, sha)
+                        self.catalog.settle_interrupted(rec)
+                    if self.lexical.outdated(kb.id):
+                        self._rebuild_lexical(kb)
+            except WriterBusyError:
+                return  # a writer is at work; its pending files are not leftovers
         self._recovered.add(kb.id)
+
+    def _rebuild_lexical(self, kb: KnowledgeBase) -> None:
+        """Write a knowledge base's BM25 table again, in the current layout, from its stored
+        chunks (a table from an older version of RAG Desk); nothing is embedded again."""
+        from .store import all_chunks
+
+        started = time.perf_counter()
+        self.lexical.rebuild(kb.id, (
+            (c.id, int(c.metadata["file_id"]), c.metadata["sha"], c.metadata.get("section", ""), c.text)
+            for c in all_chunks(self.store, kb.collection)))
+        logging.getLogger("rag.engine").info("rebuilt the lexical index of %s (%d chunks) in %.1f s", kb.name,
+                                             self.lexical.count(kb.id), time.perf_counter() - started)
 
     def list_kbs(self) -> list[KbInfo]:
         out = []
@@ -688,7 +711,7 @@ class Engine:
     def _write_batch(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, indexed: list[str],
                      hashes: list[str], vectors) -> None:
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-        self.lexical.add(kb.id, [(cid, rec.id, sha, text) for cid, text in zip(ids, indexed)])
+        self.lexical.add(kb.id, [(cid, rec.id, sha, c.section, c.text) for cid, c in zip(ids, batch)])
         name = Path(rec.path).name
         self.store.add(
             kb.collection, ids, vectors, [c.text for c in batch],
@@ -826,22 +849,33 @@ class Engine:
         prompt = build_prompt(question, sources, gen.count_tokens, budget, history, language)
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
+        from .generation import loop_cut
+
         pieces: list[str] = []
+        text = ""
         first = last = None
-        for piece in gen.stream(prompt, s.max_tokens, s.temperature, cancel):
+        cut = None
+        stream = gen.stream(prompt, s.max_tokens, s.temperature, cancel)
+        for piece in stream:
             now = time.perf_counter()
             if first is None:
                 first = now
             last = now
             pieces.append(piece)
+            text += piece
             yield Token(piece)
             if cancel.is_set():
                 break
+            cut = loop_cut(text)
+            if cut is not None:  # the model repeats itself: stop, keep the first copy
+                break
+        cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
+        getattr(stream, "close", lambda: None)()
         n = len(pieces)
         ttft = (first - t0) if first else 0.0
         tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
-        stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancel.is_set())
-        yield AnswerDone("".join(pieces).strip().removesuffix("»").strip(), prompt.sources, stats)
+        stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancelled)
+        yield AnswerDone(text[:cut].strip().removesuffix("»").strip(), prompt.sources, stats)
 
 
 def _join_overlapping(a: str, b: str, longest: int = 600) -> str:

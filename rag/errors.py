@@ -35,6 +35,10 @@ class KnowledgeBaseError(RagError):
     pass
 
 
+class WriterBusyError(KnowledgeBaseError):
+    """Another process or thread is writing to the data folder."""
+
+
 class EmbeddingMismatchError(KnowledgeBaseError):
     pass
 

@@ -33,6 +33,31 @@ class Generator(Protocol):
                cancel: threading.Event) -> Iterator[str]: ...
 
 
+# A small model can fall into a loop: the same line again and again, often with only its
+# number changing ("1. 答：[1] 英文数字显示中文数字", "2. 答：[2] ..."), until max_tokens.
+# The answer stops at the third copy and keeps the first.
+LOOP_COPIES = 3
+LOOP_MAX_UNIT = 300  # characters
+_DIGITS = str.maketrans("123456789１２３４５６７８９", "0" * 18)
+LOOP_MIN_LETTERS = 8  # a repeated unit with fewer letters (a table rule, "port 8080, ") is not a loop
+
+
+def loop_cut(text: str) -> int | None:
+    """Where to cut `text` when it ends with LOOP_COPIES copies of one unit (digits count as
+    equal, letters and CJK as written): the length that keeps the first copy. None otherwise."""
+    norm = text[-LOOP_COPIES * LOOP_MAX_UNIT:].translate(_DIGITS)
+    n = len(norm)
+    end = norm[-1:]
+    for unit in range(4, n // LOOP_COPIES + 1):
+        if norm[n - 1 - unit] != end:
+            continue  # cheap test first: runs once per streamed token
+        last = norm[n - unit:]
+        if all(norm[n - (i + 1) * unit: n - i * unit] == last for i in range(1, LOOP_COPIES)):
+            if sum(ch.isalpha() for ch in last) >= LOOP_MIN_LETTERS:
+                return len(text) - (LOOP_COPIES - 1) * unit
+    return None
+
+
 _QUIET_LOG = None
 
 

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .errors import KnowledgeBaseError
+from .errors import WriterBusyError
 
 
 class WriterLock:
@@ -25,7 +25,7 @@ class WriterLock:
 
     def __enter__(self) -> "WriterLock":
         if not self._thread_lock.acquire(blocking=False):
-            raise KnowledgeBaseError("the knowledge base is being updated (indexing is running); "
+            raise WriterBusyError("the knowledge base is being updated (indexing is running); "
                                      "try again when it has finished")
         try:
             if self._depth == 0:
@@ -51,7 +51,7 @@ class WriterLock:
             holder = _read_pid(fd)
             os.close(fd)
             who = f" (pid {holder})" if holder else ""
-            raise KnowledgeBaseError(
+            raise WriterBusyError(
                 f"the knowledge base is being updated by another RAG Desk process{who}; "
                 "try again when it has finished"
             )

@@ -16,7 +16,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -27,6 +27,18 @@ class StoredChunk:
     text: str
     metadata: dict[str, Any]
     score: float  # cosine similarity for queries; 0 for plain gets
+
+
+def all_chunks(store: "VectorStore", collection: str, page: int = 5000) -> Iterator[StoredChunk]:
+    """Every chunk of a collection, read a page at a time: one `get` of 100,000 chunks fails
+    inside chromadb ("too many SQL variables")."""
+    offset = 0
+    while True:
+        chunks = store.get(collection, limit=page, offset=offset)
+        yield from chunks
+        if len(chunks) < page:
+            return
+        offset += page
 
 
 class VectorStore(Protocol):
@@ -40,7 +52,7 @@ class VectorStore(Protocol):
     def query(self, collection: str, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredChunk]: ...
 
     def get(self, collection: str, where: dict | None = None, ids: Sequence[str] | None = None,
-            limit: int | None = None) -> list[StoredChunk]: ...
+            limit: int | None = None, offset: int = 0) -> list[StoredChunk]: ...
 
     def delete_ids(self, collection: str, ids: Sequence[str]) -> None: ...
 
@@ -240,12 +252,13 @@ class ChromaStore:
         ]
 
     @_guarded
-    def get(self, collection, where=None, ids=None, limit=None) -> list[StoredChunk]:
+    def get(self, collection, where=None, ids=None, limit=None, offset=0) -> list[StoredChunk]:
         ids = list(ids) if ids is not None else None
         include = ["documents", "metadatas"]
-        res = self._light("get", collection, where or None, ids, limit, include)
+        res = self._light("get", collection, where or None, ids, limit, include, offset)
         if res is _UNSET:
-            res = self._col(collection).get(where=where or None, ids=ids, limit=limit, include=include)
+            res = self._col(collection).get(where=where or None, ids=ids, limit=limit, offset=offset or None,
+                                            include=include)
         return [StoredChunk(i, d, m, 0.0) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])]
 
     @_guarded
@@ -331,11 +344,11 @@ class _LocalReader:
         return {"ids": r.ids, "documents": r.documents, "metadatas": r.metadatas, "distances": r.distances}
 
     def get(self, name: str, where: dict | None, ids: list[str] | None, limit: int | None,
-            include: list[str]) -> dict:
+            include: list[str], offset: int = 0) -> dict:
         cid = self._id(name)
         if cid is None:
             return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
-        r = self._b.get(cid, ids, json.dumps(where) if where else None, limit, 0, None, include,
+        r = self._b.get(cid, ids, json.dumps(where) if where else None, limit, offset, None, include,
                         self.TENANT, self.DATABASE)
         blank = [None] * len(r.ids)
         return {"ids": r.ids, "documents": blank if r.documents is None else r.documents,

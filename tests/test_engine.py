@@ -105,7 +105,7 @@ def test_crash_leftovers_are_rolled_back_on_open(make_engine, tmp_path, embedder
     engine.store.add(kb.collection, ["x-1"], vec, ["half written chunk"],
                      [{"file": "half.pdf", "path": rec.path, "file_id": rec.id, "sha": "deadbeef" * 8,
                        "page": 1, "page_end": 1}])
-    engine.lexical.add(kb.id, [("x-1", rec.id, "deadbeef" * 8, "half written chunk")])
+    engine.lexical.add(kb.id, [("x-1", rec.id, "deadbeef" * 8, "", "half written chunk")])
     lexical_before = engine.lexical.count(kb.id)
     engine.close()
 

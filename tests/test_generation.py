@@ -63,6 +63,31 @@ def test_cancel_stops_within_one_token(make_engine, tmp_path):
     assert len(tokens) == 3
 
 
+def test_a_looping_answer_stops_at_the_third_copy_and_keeps_the_first(make_engine, tmp_path):
+    """What Gemma 3 270M wrote for 怎样让页码用中文数字显示？ over zhnumber.pdf: one line again and
+    again with its number changing, until max_tokens (18 copies)."""
+    loop = [piece for i in range(1, 19) for piece in (f"{i}. 答：\n", f"  [{i}] ", "英文数字", "显示中文数字\n")]
+    gen = ScriptedGenerator(["根据资料：\n"] + loop, delay=0)
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    events = list(engine.ask("What is the admin console port?"))
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    assert len(tokens) == 1 + 3 * 4  # the third copy ends the stream
+    done = events[-1]
+    assert done.answer == "根据资料：\n1. 答：\n  [1] 英文数字显示中文数字"
+    assert not done.stats.cancelled and done.stats.tokens == len(tokens)
+
+
+def test_loop_cut_leaves_lists_rules_and_numbers_alone():
+    from rag.generation import loop_cut
+
+    for text in ("The ports are 8080, 8443, 9000 and 9001 [1].", "port 8080, port 8443, port 9000, port 9001",
+                 "| --- | --- | --- | --- |", "Step 1\nStep 2\nStep 3\nStep 4\n", "哈哈哈哈哈哈哈哈哈哈哈哈"):
+        assert loop_cut(text) is None, text
+    text = "Intro. " + "The value of the option is set in the file. " * 3
+    assert text[:loop_cut(text)] == "Intro. The value of the option is set in the file. "
+
+
 def test_empty_knowledge_base_abstains(make_engine):
     engine = make_engine(generator=ScriptedGenerator(["x"]))
     events = list(engine.ask("anything?"))

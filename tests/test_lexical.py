@@ -112,7 +112,7 @@ def test_bm25_skips_rows_of_uncommitted_versions_that_outrank_the_committed_ones
     file_id = engine.catalog.files(kb)[0].id
     # A version being written (or left by a crash): many rows that match better than the
     # committed page and fill the first ranks the index returns.
-    engine.lexical.add(kb.id, [(f"ghost-{i}", file_id, "f" * 64, "quartz widget quartz widget quartz widget")
+    engine.lexical.add(kb.id, [(f"ghost-{i}", file_id, "f" * 64, "", "quartz widget quartz widget quartz widget")
                                for i in range(300)])
     found = engine.lexical.search(kb.id, "quartz widget", 5)
     assert found and not any(cid.startswith("ghost") for cid, _ in found)
@@ -148,3 +148,50 @@ def test_lexical_rows_follow_file_lifecycle(make_engine, tmp_path):
     assert engine.lexical.count(kb.id) == engine.store.count(kb.collection)
     engine.remove("doc.pdf")
     assert engine.lexical.count(kb.id) == 0
+
+
+def test_a_section_title_does_not_outweigh_the_text_of_short_chunks(make_engine):
+    """A short chunk is mostly its section title; inside the body, that title (中文数字配置文件)
+    made a code listing's 31-token tail the best match for a question about page numbers in
+    Chinese numerals, above the passage that answers it (zhnumber.pdf)."""
+    engine = make_engine()
+    kb = engine._kb(None)
+    rec = engine.catalog.begin_file(kb, "/docs/zhnumber.pdf", "zhnumber.pdf", 1, 1, "a" * 64)
+    engine.catalog.commit_file(rec, 1, 1, 3, 22)
+    rows = [("tail", "中文数字配置文件", "1228 〈/!big5〉 { s2 } { trad } { 億 }"),
+            ("answer", "使用方法", "\\pagenumbering {zhnum} 与 \\roman 等类似,用于将计数器的值转换为中文数字,"
+             "页码就显示为一、二、三。计数器必须已经定义,否则输出错误信息。这个命令可以展开。")]
+    rows += [(f"other-{i}", "其他章节", f"今天天气很好,我们去公园散步,看见湖面上有许多小船 {i}。") for i in range(20)]
+    engine.lexical.add(kb.id, [(cid, rec.id, "a" * 64, title, text) for cid, title, text in rows])
+    assert [cid for cid, _ in engine.lexical.search(kb.id, "怎样让页码用中文数字显示？", 2)] == ["answer", "tail"]
+    # the title still counts: the tail is found by the words of its section title alone
+    assert [cid for cid, _ in engine.lexical.search(kb.id, "配置文件", 5)] == ["tail"]
+
+
+OLD_LAYOUT = "CREATE VIRTUAL TABLE {t} USING fts5(body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED)"
+
+
+def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engine, tmp_path):
+    engine = make_engine()
+    make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
+    list(engine.ingest([tmp_path / "w.pdf"]))
+    kb = engine._kb(None)
+    rows = engine.catalog._db.execute(f"SELECT chunk_id, file_id, sha FROM lex_{kb.id}").fetchall()
+    assert not engine.lexical.outdated(kb.id)
+    # the rebuild reads the store a page at a time (one get of 100,000 chunks fails in chromadb)
+    from rag.store import all_chunks
+
+    paged = [c.id for c in all_chunks(engine.store, kb.collection, page=1)]
+    assert len(rows) >= 2 and sorted(paged) == sorted(cid for cid, _, _ in rows)
+    # what an earlier version of RAG Desk left: the section title inside the body column
+    engine.catalog._db.execute(f"DROP TABLE lex_{kb.id}")
+    engine.catalog._db.execute(OLD_LAYOUT.format(t=f"lex_{kb.id}"))
+    engine.catalog._db.executemany(f"INSERT INTO lex_{kb.id} VALUES ('quartz', ?, ?, ?)", rows)
+    assert engine.lexical.outdated(kb.id)
+    engine.close()
+
+    reopened = make_engine()
+    assert reopened.search("quartz widget", mode="bm25").sources[0].page == 1
+    assert not reopened.lexical.outdated(kb.id)
+    assert reopened.lexical.committed_ids(kb.id) == {cid for cid, _, _ in rows}
+    assert reopened.search("nothing to see", mode="bm25").sources[0].page == 2  # rows hold the text again

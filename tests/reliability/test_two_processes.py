@@ -77,3 +77,34 @@ def test_readers_work_while_a_writer_holds_the_lock(make_engine, rag_home, tmp_p
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_reader_leaves_the_file_another_process_is_writing_alone(make_engine, rag_home, tmp_path, embedder):
+    """A file being written looks like a crash's leftover (pending version, uncommitted
+    chunks). A reader that opens the knowledge base meanwhile must not roll it back: the
+    writer's commit would then make an indexed file of nothing."""
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
+    engine.close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        # what the holder has written so far: a pending version with one chunk
+        writer = make_engine()
+        kb = writer.catalog.get_kb("default")
+        rec = writer.catalog.begin_file(kb, str(tmp_path / "b.pdf"), "b.pdf", 10, 1, "b" * 64)
+        writer.store.add(kb.collection, ["b-1"], embedder.embed_documents(["the pump runs at 40 bar"]),
+                         ["the pump runs at 40 bar"], [{"file": "b.pdf", "path": rec.path, "file_id": rec.id,
+                                                        "sha": "b" * 64, "page": 1, "page_end": 1}])
+        writer.lexical.add(kb.id, [("b-1", rec.id, "b" * 64, "", "the pump runs at 40 bar")])
+
+        reader = make_engine()
+        assert reader.search("admin console port").sources[0].file == "a.pdf"
+        assert {f.name: f.state for f in reader.list_files()}["b.pdf"] == "indexing"
+        assert reader.store.get(kb.collection, ids=["b-1"])  # the writer's chunk is still there
+        assert reader.catalog._db.execute(f"SELECT count(*) FROM lex_{kb.id} WHERE chunk_id = 'b-1'").fetchone()[0] == 1
+        assert writer.catalog.commit_file(rec, 10, 1, 1, 1).sha256 == "b" * 64
+        assert reader.search("pump pressure bar", files=["b.pdf"]).sources[0].file == "b.pdf"
+    finally:
+        holder.kill()
+        holder.wait()
