@@ -102,6 +102,7 @@ class Engine:
         self._store_lock = threading.Lock()
         self._query_vectors: dict = {}
         self._recovered: set[int] = set()
+        self._lexical_current: set[int] = set()
         self._write_lock = threading.Lock()
         self._vector_cache: dict[str, object] = {}  # text hash -> vector, within one knowledge base
         self._vector_cache_kb: int | None = None
@@ -184,7 +185,7 @@ class Engine:
         dense = DenseRetriever(self.store, self._embed_query)
         if mode == "dense":
             return dense
-        lexical = LexicalRetriever(self.store, self.lexical, kb.id, lambda files: self._file_ids(kb, files))
+        lexical = LexicalRetriever(self.store, self._lexical_for(kb), kb.id, lambda files: self._file_ids(kb, files))
         if mode == "bm25":
             return lexical
         s = self.settings
@@ -249,13 +250,12 @@ class Engine:
         return kb
 
     def _recover(self, kb: KnowledgeBase) -> None:
-        """Roll back whatever a crash left half-written in this knowledge base, and bring an
-        older lexical table up to date. Only with the writer lock: a file that another process
-        (or thread) is writing looks just like a crash's leftover, so while a writer is at work
-        this waits for a later call."""
+        """Roll back whatever a crash left half-written in this knowledge base. Only with the
+        writer lock: a file that another process (or thread) is writing looks just like a
+        crash's leftover, so while a writer is at work this waits for a later call."""
         if kb.id in self._recovered:
             return
-        if self.catalog.unfinished(kb) or self.lexical.outdated(kb.id):
+        if self.catalog.unfinished(kb):
             try:
                 with self.writer:
                     for rec in self.catalog.unfinished(kb):
@@ -263,11 +263,26 @@ class Engine:
                             if sha:
                                 self._delete_chunks(kb, rec.id, sha)
                         self.catalog.settle_interrupted(rec)
-                    if self.lexical.outdated(kb.id):
-                        self._rebuild_lexical(kb)
             except WriterBusyError:
                 return  # a writer is at work; its pending files are not leftovers
         self._recovered.add(kb.id)
+
+    def _lexical_for(self, kb: KnowledgeBase):
+        """The BM25 index, its table for `kb` first brought to the current layout if an older
+        version of RAG Desk wrote it: rebuilt from the stored chunks, nothing embedded again.
+        Done where BM25 is first needed (a search, an ingest), on that caller's thread, so
+        opening the app or listing documents never waits for it. While another writer is at
+        work, the older table still answers searches (its columns are a subset)."""
+        if kb.id not in self._lexical_current:
+            if self.lexical.outdated(kb.id):
+                try:
+                    with self.writer:
+                        if self.lexical.outdated(kb.id):
+                            self._rebuild_lexical(kb)
+                except WriterBusyError:
+                    return self.lexical
+            self._lexical_current.add(kb.id)
+        return self.lexical
 
     def _rebuild_lexical(self, kb: KnowledgeBase) -> None:
         """Write a knowledge base's BM25 table again, in the current layout, from its stored
@@ -484,6 +499,7 @@ class Engine:
         total = len(files) + len(problems)
         indexed = skipped = failed = chunks_total = 0
         kbrec = self._kb(kb, create=True)
+        self._lexical_for(kbrec)  # its rows are written in the current layout
         position = 0
         for problem in problems:
             position += 1

@@ -191,6 +191,8 @@ def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engi
     engine.close()
 
     reopened = make_engine()
+    assert [f.name for f in reopened.list_files()] == ["w.pdf"]
+    assert reopened.lexical.outdated(kb.id)  # opening and listing never wait for the rebuild
     assert reopened.search("quartz widget", mode="bm25").sources[0].page == 1
     assert not reopened.lexical.outdated(kb.id)
     assert reopened.lexical.committed_ids(kb.id) == {cid for cid, _, _ in rows}
