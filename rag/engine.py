@@ -267,34 +267,46 @@ class Engine:
                 return  # a writer is at work; its pending files are not leftovers
         self._recovered.add(kb.id)
 
-    def _lexical_for(self, kb: KnowledgeBase):
+    def _lexical_for(self, kb: KnowledgeBase, required: bool = False):
         """The BM25 index, its table for `kb` first brought to the current layout if an older
         version of RAG Desk wrote it: rebuilt from the stored chunks, nothing embedded again.
         Done where BM25 is first needed (a search, an ingest), on that caller's thread, so
-        opening the app or listing documents never waits for it. While another writer is at
-        work, the older table still answers searches (its columns are a subset)."""
-        if kb.id not in self._lexical_current:
-            if self.lexical.outdated(kb.id):
-                try:
-                    with self.writer:
-                        if self.lexical.outdated(kb.id):
-                            self._rebuild_lexical(kb)
-                except WriterBusyError:
-                    return self.lexical
-            self._lexical_current.add(kb.id)
+        opening the app or listing documents never waits for it. For a search (`required`
+        false) the older table still answers while another writer is at work or when the
+        rebuild fails (its columns are a subset); an ingest must have the current layout."""
+        if kb.id in self._lexical_current:
+            return self.lexical
+        if self.lexical.outdated(kb.id):
+            try:
+                with self.writer:
+                    if self.lexical.outdated(kb.id):
+                        self._rebuild_lexical(kb)
+            except WriterBusyError:
+                if required:
+                    raise
+                return self.lexical  # try again at the next search
+            except Exception as exc:
+                if required:
+                    raise
+                logging.getLogger("rag.engine").warning(
+                    "could not rebuild the lexical index of %s (%s); searching the older one", kb.name, exc)
+        self._lexical_current.add(kb.id)
         return self.lexical
 
     def _rebuild_lexical(self, kb: KnowledgeBase) -> None:
         """Write a knowledge base's BM25 table again, in the current layout, from its stored
-        chunks (a table from an older version of RAG Desk); nothing is embedded again."""
+        chunks (a table from an older version of RAG Desk); nothing is embedded again. The old
+        table stays in place unless the store holds at least the chunks the catalog counts."""
         from .store import all_chunks
 
+        self._check_store(kb)  # never rebuild from another vector store than the one it was built in
         started = time.perf_counter()
-        self.lexical.rebuild(kb.id, (
+        expected = sum(f.chunks or 0 for f in self.catalog.files(kb) if f.state == cat.INDEXED)
+        rows = self.lexical.rebuild(kb.id, (
             (c.id, int(c.metadata["file_id"]), c.metadata["sha"], c.metadata.get("section", ""), c.text)
-            for c in all_chunks(self.store, kb.collection)))
+            for c in all_chunks(self.store, kb.collection)), expect=expected)
         logging.getLogger("rag.engine").info("rebuilt the lexical index of %s (%d chunks) in %.1f s", kb.name,
-                                             self.lexical.count(kb.id), time.perf_counter() - started)
+                                             rows, time.perf_counter() - started)
 
     def list_kbs(self) -> list[KbInfo]:
         out = []
@@ -499,7 +511,6 @@ class Engine:
         total = len(files) + len(problems)
         indexed = skipped = failed = chunks_total = 0
         kbrec = self._kb(kb, create=True)
-        self._lexical_for(kbrec)  # its rows are written in the current layout
         position = 0
         for problem in problems:
             position += 1
@@ -507,7 +518,8 @@ class Engine:
             yield FileStarted(problem.path, position, total)
             yield FileFailed(problem.path, problem.reason)
         if files:
-            kbrec = self._check_model(kbrec)
+            kbrec = self._check_model(kbrec)  # the right store and model first, then
+            self._lexical_for(kbrec, required=True)  # rows are written in the current layout
         with self._write_lock:
             for path in files:
                 if cancel.is_set():

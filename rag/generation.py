@@ -35,27 +35,47 @@ class Generator(Protocol):
 
 # A small model can fall into a loop: the same line again and again, often with only its
 # number changing ("1. 答：[1] 英文数字显示中文数字", "2. 答：[2] ..."), until max_tokens.
-# The answer stops at the third copy and keeps the first.
+# The answer stops at the third identical copy, or at the sixth copy that differs only in its
+# digits (three lines such as \chapter{Part 1}, {Part 2}, {Part 3} are an answer, not a loop),
+# and keeps the first copy, whole lines where the unit holds a line break.
 LOOP_COPIES = 3
+LOOP_COPIES_NUMBERED = 6
 LOOP_MAX_UNIT = 300  # characters
 _DIGITS = str.maketrans("123456789１２３４５６７８９", "0" * 18)
 LOOP_MIN_LETTERS = 8  # a repeated unit with fewer letters (a table rule, "port 8080, ") is not a loop
 
 
-def loop_cut(text: str) -> int | None:
-    """Where to cut `text` when it ends with LOOP_COPIES copies of one unit (digits count as
-    equal, letters and CJK as written): the length that keeps the first copy. None otherwise."""
-    norm = text[-LOOP_COPIES * LOOP_MAX_UNIT:].translate(_DIGITS)
-    n = len(norm)
-    end = norm[-1:]
-    for unit in range(4, n // LOOP_COPIES + 1):
-        if norm[n - 1 - unit] != end:
-            continue  # cheap test first: runs once per streamed token
-        last = norm[n - unit:]
-        if all(norm[n - (i + 1) * unit: n - i * unit] == last for i in range(1, LOOP_COPIES)):
+def _period(text: str, copies: int) -> int | None:
+    """The shortest unit of >= LOOP_MIN_LETTERS letters that `text` ends with `copies` of."""
+    n = len(text)
+    end = text[-1:]
+    for unit in range(LOOP_MIN_LETTERS, n // copies + 1):
+        if text[n - 1 - unit] != end:
+            continue  # cheap test first: this runs once per streamed token
+        last = text[n - unit:]
+        if all(text[n - (i + 1) * unit: n - i * unit] == last for i in range(1, copies)):
             if sum(ch.isalpha() for ch in last) >= LOOP_MIN_LETTERS:
-                return len(text) - (LOOP_COPIES - 1) * unit
+                return unit
     return None
+
+
+def loop_cut(text: str) -> int | None:
+    """Where to cut `text` when it ends in a loop (see above): the length that keeps the
+    first copy. None otherwise."""
+    tail = text[-LOOP_COPIES_NUMBERED * LOOP_MAX_UNIT:]
+    for body, copies in ((tail, LOOP_COPIES), (tail.translate(_DIGITS), LOOP_COPIES_NUMBERED)):
+        unit = _period(body[-copies * LOOP_MAX_UNIT:], copies)
+        if unit is not None:
+            break
+    else:
+        return None
+    start = len(body) - copies * unit
+    while start > 0 and body[start - 1] == body[start - 1 + unit]:
+        start -= 1  # the repetition may begin earlier, e.g. in the line before the first number
+    newline = body.find("\n", start, start + unit)
+    if newline < 0:  # no lines: keep one unit, ending where the text ends now (a token's end)
+        return len(text) - (copies - 1) * unit
+    return len(text) - len(tail) + newline + 1 + unit  # the first copy that starts a line
 
 
 _QUIET_LOG = None

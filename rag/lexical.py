@@ -18,8 +18,9 @@ import threading
 import unicodedata
 from functools import lru_cache
 from itertools import islice
-from typing import Iterable
+from typing import Callable, Iterable
 
+from .errors import KnowledgeBaseError
 from .textclean import _CJK
 
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -143,21 +144,30 @@ class LexicalIndex:
     def _table(kb_id: int) -> str:
         return f"lex_{int(kb_id)}"
 
-    def _create(self, kb_id: int) -> None:
-        t = self._table(kb_id)
+    def _create(self, table: str) -> None:
         self._db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {t} USING fts5(title, body, chunk_id UNINDEXED, "
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(title, body, chunk_id UNINDEXED, "
             "file_id UNINDEXED, sha UNINDEXED, tokenize='unicode61')"
         )
         # Kept in the table's config, so `ORDER BY rank` ranks inside FTS5 with these weights.
-        self._db.execute(f"INSERT INTO {t} ({t}, rank) VALUES ('rank', 'bm25({TITLE_WEIGHT}, 1.0)')")
+        self._db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('rank', 'bm25({TITLE_WEIGHT}, 1.0)')")
+
+    def _transaction(self, *statements: Callable[[], object]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in statements:
+                    statement()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def ensure(self, kb_id: int) -> None:
+        t = self._table(kb_id)
         with self._lock:
-            exists = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = ?", (self._table(kb_id),)).fetchone()
-            if not exists:
-                self._create(kb_id)
+            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone():
+                self._transaction(lambda: self._create(t))  # with its rank weights, or not at all
 
     def outdated(self, kb_id: int) -> bool:
         """True when the table has an older layout (before section titles had their own
@@ -175,22 +185,14 @@ class LexicalIndex:
                  " ".join(encode(t) for t in tokenize(text)), cid, fid, sha)
                 for cid, fid, sha, title, text in rows]
 
-    def _insert(self, kb_id: int, data) -> None:
-        self._db.executemany(
-            f"INSERT INTO {self._table(kb_id)} (title, body, chunk_id, file_id, sha) VALUES (?, ?, ?, ?, ?)", data)
+    def _insert(self, table: str, data) -> None:
+        self._db.executemany(f"INSERT INTO {table} (title, body, chunk_id, file_id, sha) VALUES (?, ?, ?, ?, ?)", data)
 
     def add(self, kb_id: int, rows: list[tuple[str, int, str, str, str]]) -> None:
         """rows: (chunk_id, file_id, sha, section title, text)."""
         self.ensure(kb_id)
         data = self._rows(rows)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._insert(kb_id, data)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        self._transaction(lambda: self._insert(self._table(kb_id), data))
 
     def delete(self, kb_id: int, file_id: int, sha: str | None = None) -> None:
         self.ensure(kb_id)
@@ -215,22 +217,33 @@ class LexicalIndex:
             ids.add(f"<{total - len(ids)} uncommitted rows>")
         return ids
 
-    def rebuild(self, kb_id: int, rows: Iterable[tuple[str, int, str, str, str]]) -> None:
-        """Replace the table, in the current layout, by these rows, in one transaction: a crash
-        part-way leaves the old table as it was. `rows` may be a generator; it is read 1,000 at
-        a time."""
-        rows = iter(rows)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(f"DROP TABLE IF EXISTS {self._table(kb_id)}")
-                self._create(kb_id)
-                while batch := list(islice(rows, 1000)):
-                    self._insert(kb_id, self._rows(batch))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    def rebuild(self, kb_id: int, rows: Iterable[tuple[str, int, str, str, str]], expect: int | None = None) -> int:
+        """Replace the table by these rows, in the current layout; returns how many. `rows` may
+        be a generator. They fill a new table 1,000 at a time, each batch tokenized outside the
+        catalog lock and written in its own short transaction, so the app's other catalog work
+        goes on meanwhile and the old table still answers; one short transaction then puts the
+        new table in its place. With fewer rows than `expect`, or on any error or crash, the
+        old table stays. The caller holds the writer lock."""
+        t = self._table(kb_id)
+        new = f"{t}_new"
+        self._transaction(lambda: self._db.execute(f"DROP TABLE IF EXISTS {new}"), lambda: self._create(new))
+        count = 0
+        try:
+            rows = iter(rows)
+            while batch := list(islice(rows, 1000)):
+                data = self._rows(batch)
+                self._transaction(lambda: self._insert(new, data))
+                count += len(batch)
+            if expect is not None and count < expect:
+                raise KnowledgeBaseError(f"the vector store holds {count} chunks where the catalog counts {expect}; "
+                                         "the lexical index was left as it was (see `rag-cli doctor`)")
+        except BaseException:
+            with self._lock:
+                self._db.execute(f"DROP TABLE IF EXISTS {new}")
+            raise
+        self._transaction(lambda: self._db.execute(f"DROP TABLE IF EXISTS {t}"),
+                          lambda: self._db.execute(f"ALTER TABLE {new} RENAME TO {t}"))
+        return count
 
     def drop(self, kb_id: int) -> None:
         with self._lock:

@@ -63,7 +63,7 @@ def test_cancel_stops_within_one_token(make_engine, tmp_path):
     assert len(tokens) == 3
 
 
-def test_a_looping_answer_stops_at_the_third_copy_and_keeps_the_first(make_engine, tmp_path):
+def test_a_looping_answer_stops_and_keeps_the_first_copy(make_engine, tmp_path):
     """What Gemma 3 270M wrote for 怎样让页码用中文数字显示？ over zhnumber.pdf: one line again and
     again with its number changing, until max_tokens (18 copies)."""
     loop = [piece for i in range(1, 19) for piece in (f"{i}. 答：\n", f"  [{i}] ", "英文数字", "显示中文数字\n")]
@@ -72,20 +72,35 @@ def test_a_looping_answer_stops_at_the_third_copy_and_keeps_the_first(make_engin
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     events = list(engine.ask("What is the admin console port?"))
     tokens = [e.text for e in events if isinstance(e, Token)]
-    assert len(tokens) == 1 + 3 * 4  # the third copy ends the stream
+    assert len(tokens) == 1 + 6 * 4  # copies that differ only in their numbers: the sixth ends it
     done = events[-1]
     assert done.answer == "根据资料：\n1. 答：\n  [1] 英文数字显示中文数字"
     assert not done.stats.cancelled and done.stats.tokens == len(tokens)
 
 
-def test_loop_cut_leaves_lists_rules_and_numbers_alone():
+def streamed_cut(text):
+    """Feed `text` a character at a time, as a stream would; what is kept when a loop is found."""
     from rag.generation import loop_cut
 
+    for end in range(1, len(text) + 1):
+        cut = loop_cut(text[:end])
+        if cut is not None:
+            return text[:end][:cut]
+    return None
+
+
+def test_loop_cut_keeps_whole_lines_and_leaves_answers_alone():
     for text in ("The ports are 8080, 8443, 9000 and 9001 [1].", "port 8080, port 8443, port 9000, port 9001",
-                 "| --- | --- | --- | --- |", "Step 1\nStep 2\nStep 3\nStep 4\n", "哈哈哈哈哈哈哈哈哈哈哈哈"):
-        assert loop_cut(text) is None, text
-    text = "Intro. " + "The value of the option is set in the file. " * 3
-    assert text[:loop_cut(text)] == "Intro. The value of the option is set in the file. "
+                 "| --- | --- | --- | --- |", "Step 1\nStep 2\nStep 3\nStep 4\n", "哈哈哈哈哈哈哈哈哈哈哈哈",
+                 "".join(f"\\chapter{{Part {i}}}\n" for i in range(1, 5))):
+        assert streamed_cut(text) is None, text
+    same = "The value of the option is set in the file. "
+    assert streamed_cut("Intro. " + same * 4).startswith("Intro. " + same.strip()[:-1])
+    # the line before the loop ends like the repeated line: the first copy is still kept whole
+    line = "You set it in the preamble of the main file.\n"
+    assert streamed_cut(line + "".join(f"{i}. {line}" for i in range(1, 19))) == line + "1. " + line
+    kept = streamed_cut("页码显示为中文数字。\n" + "".join(f"{i}. 答：[{i}] 页码显示为中文数字。\n" for i in range(1, 19)))
+    assert kept == "页码显示为中文数字。\n1. 答：[1] 页码显示为中文数字。\n"
 
 
 def test_empty_knowledge_base_abstains(make_engine):

@@ -197,3 +197,22 @@ def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engi
     assert not reopened.lexical.outdated(kb.id)
     assert reopened.lexical.committed_ids(kb.id) == {cid for cid, _, _ in rows}
     assert reopened.search("nothing to see", mode="bm25").sources[0].page == 2  # rows hold the text again
+
+
+def test_the_older_table_stays_when_the_store_lacks_chunks_the_catalog_counts(make_engine, tmp_path):
+    engine = make_engine()
+    make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
+    list(engine.ingest([tmp_path / "w.pdf"]))
+    kb = engine._kb(None)
+    rows = engine.catalog._db.execute(f"SELECT chunk_id, file_id, sha FROM lex_{kb.id}").fetchall()
+    engine.catalog._db.execute(f"DROP TABLE lex_{kb.id}")
+    engine.catalog._db.execute(OLD_LAYOUT.format(t=f"lex_{kb.id}"))
+    engine.catalog._db.executemany(f"INSERT INTO lex_{kb.id} VALUES ('quartz widget', ?, ?, ?)", rows)
+    engine.store.delete_ids(kb.collection, [rows[-1][0]])  # a store that lost a chunk
+    engine.close()
+
+    reopened = make_engine()
+    assert reopened.search("quartz widget", mode="bm25").sources  # the older table answers
+    assert reopened.lexical.outdated(kb.id) and reopened.lexical.count(kb.id) == len(rows)
+    assert not reopened.catalog._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                            (f"lex_{kb.id}_new",)).fetchone()  # no half-built table left
