@@ -17,6 +17,7 @@ class Finding:
 
 def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
     from . import catalog as cat
+    from .lexical import stored_row
     from .store import all_chunks
 
     kb = engine.catalog.get_kb(kb_name)
@@ -58,10 +59,7 @@ def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
     if lexical_ids != set(live):
         missing, extra = set(live) - lexical_ids, lexical_ids - set(live)
         if repair:
-            engine.lexical.rebuild(kb.id, [
-                (c.id, int(c.metadata["file_id"]), c.metadata["sha"], c.metadata.get("section", ""), c.text)
-                for c in live.values()
-            ])
+            engine.lexical.rebuild(kb.id, map(stored_row, live.values()))
         findings.append(Finding(kb.name, "lexical-sync",
                                 f"lexical index out of sync ({len(missing)} missing, {len(extra)} extra rows)",
                                 repaired=repair))

@@ -297,14 +297,13 @@ class Engine:
         """Write a knowledge base's BM25 table again, in the current layout, from its stored
         chunks (a table from an older version of RAG Desk); nothing is embedded again. The old
         table stays in place unless the store holds at least the chunks the catalog counts."""
+        from .lexical import stored_row
         from .store import all_chunks
 
         self._check_store(kb)  # never rebuild from another vector store than the one it was built in
         started = time.perf_counter()
         expected = sum(f.chunks or 0 for f in self.catalog.files(kb) if f.state == cat.INDEXED)
-        rows = self.lexical.rebuild(kb.id, (
-            (c.id, int(c.metadata["file_id"]), c.metadata["sha"], c.metadata.get("section", ""), c.text)
-            for c in all_chunks(self.store, kb.collection)), expect=expected)
+        rows = self.lexical.rebuild(kb.id, map(stored_row, all_chunks(self.store, kb.collection)), expect=expected)
         logging.getLogger("rag.engine").info("rebuilt the lexical index of %s (%d chunks) in %.1f s", kb.name,
                                              rows, time.perf_counter() - started)
 
@@ -879,7 +878,7 @@ class Engine:
         yield SourcesFound(prompt.sources, retrieval_ms)
         from .generation import loop_cut
 
-        pieces: list[str] = []
+        n = 0
         text = ""
         first = last = None
         cut = None
@@ -889,7 +888,7 @@ class Engine:
             if first is None:
                 first = now
             last = now
-            pieces.append(piece)
+            n += 1
             text += piece
             yield Token(piece)
             if cancel.is_set():
@@ -899,7 +898,6 @@ class Engine:
                 break
         cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
         getattr(stream, "close", lambda: None)()
-        n = len(pieces)
         ttft = (first - t0) if first else 0.0
         tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
         stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancelled)

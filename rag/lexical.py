@@ -131,6 +131,12 @@ def fts_query(text: str, limit_terms: int = 64) -> str | None:
 TITLE_WEIGHT = 0.25
 
 
+def stored_row(chunk) -> tuple[str, int, str, str, str]:
+    """The lexical row of a chunk read back from the vector store (a `StoredChunk`)."""
+    m = chunk.metadata
+    return chunk.id, int(m["file_id"]), m["sha"], m.get("section", ""), chunk.text
+
+
 class LexicalIndex:
     """One FTS5 table per knowledge base, inside the catalog database."""
 
@@ -163,10 +169,13 @@ class LexicalIndex:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def _exists(self, table: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
+
     def ensure(self, kb_id: int) -> None:
         t = self._table(kb_id)
         with self._lock:
-            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone():
+            if not self._exists(t):
                 self._transaction(lambda: self._create(t))  # with its rank weights, or not at all
 
     def outdated(self, kb_id: int) -> bool:
@@ -174,7 +183,7 @@ class LexicalIndex:
         column): `rebuild` it from the stored chunks."""
         t = self._table(kb_id)
         with self._lock:
-            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone():
+            if not self._exists(t):
                 return False
             columns = tuple(d[0] for d in self._db.execute(f"SELECT * FROM {t} LIMIT 0").description)
         return columns != self.COLUMNS

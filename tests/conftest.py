@@ -77,6 +77,23 @@ def make_engine(rag_home, embedder):
         engine.close()
 
 
+def to_older_bm25_layout(engine, kb, body: str | None = None) -> list[tuple]:
+    """Turn a knowledge base's BM25 table into what RAG Desk wrote before section titles had
+    a column of their own: (body, chunk_id, file_id, sha), the title inside the body. `body`
+    replaces every row's text. Returns the (chunk_id, file_id, sha) of the rows."""
+    db, t = engine.catalog._db, f"lex_{kb.id}"
+    rows = db.execute(f"SELECT title || ' ' || body, chunk_id, file_id, sha FROM {t}").fetchall()
+    db.execute(f"DROP TABLE {t}")
+    db.execute(f"CREATE VIRTUAL TABLE {t} USING fts5(body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED)")
+    db.executemany(f"INSERT INTO {t} VALUES (?, ?, ?, ?)", [(body or r[0], *r[1:]) for r in rows])
+    return [r[1:] for r in rows]
+
+
+@pytest.fixture
+def older_bm25_layout():
+    return to_older_bm25_layout
+
+
 @pytest.fixture(scope="session")
 def real_pdfs() -> dict[str, Path]:
     """Real third-party PDFs from Debian doc packages (fetched once, cached in tests/data)."""

@@ -168,26 +168,24 @@ def test_a_section_title_does_not_outweigh_the_text_of_short_chunks(make_engine)
     assert [cid for cid, _ in engine.lexical.search(kb.id, "配置文件", 5)] == ["tail"]
 
 
-OLD_LAYOUT = "CREATE VIRTUAL TABLE {t} USING fts5(body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED)"
-
-
-def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engine, tmp_path):
+def quartz_engine(make_engine, tmp_path):
     engine = make_engine()
     make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
     list(engine.ingest([tmp_path / "w.pdf"]))
-    kb = engine._kb(None)
-    rows = engine.catalog._db.execute(f"SELECT chunk_id, file_id, sha FROM lex_{kb.id}").fetchall()
+    return engine, engine._kb(None)
+
+
+def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engine, older_bm25_layout, tmp_path):
+    engine, kb = quartz_engine(make_engine, tmp_path)
     assert not engine.lexical.outdated(kb.id)
+    # what an earlier version of RAG Desk left, its rows here holding only 'quartz'
+    rows = older_bm25_layout(engine, kb, "quartz")
+    assert engine.lexical.outdated(kb.id)
     # the rebuild reads the store a page at a time (one get of 100,000 chunks fails in chromadb)
     from rag.store import all_chunks
 
     paged = [c.id for c in all_chunks(engine.store, kb.collection, page=1)]
     assert len(rows) >= 2 and sorted(paged) == sorted(cid for cid, _, _ in rows)
-    # what an earlier version of RAG Desk left: the section title inside the body column
-    engine.catalog._db.execute(f"DROP TABLE lex_{kb.id}")
-    engine.catalog._db.execute(OLD_LAYOUT.format(t=f"lex_{kb.id}"))
-    engine.catalog._db.executemany(f"INSERT INTO lex_{kb.id} VALUES ('quartz', ?, ?, ?)", rows)
-    assert engine.lexical.outdated(kb.id)
     engine.close()
 
     reopened = make_engine()
@@ -199,15 +197,10 @@ def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engi
     assert reopened.search("nothing to see", mode="bm25").sources[0].page == 2  # rows hold the text again
 
 
-def test_the_older_table_stays_when_the_store_lacks_chunks_the_catalog_counts(make_engine, tmp_path):
-    engine = make_engine()
-    make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
-    list(engine.ingest([tmp_path / "w.pdf"]))
-    kb = engine._kb(None)
-    rows = engine.catalog._db.execute(f"SELECT chunk_id, file_id, sha FROM lex_{kb.id}").fetchall()
-    engine.catalog._db.execute(f"DROP TABLE lex_{kb.id}")
-    engine.catalog._db.execute(OLD_LAYOUT.format(t=f"lex_{kb.id}"))
-    engine.catalog._db.executemany(f"INSERT INTO lex_{kb.id} VALUES ('quartz widget', ?, ?, ?)", rows)
+def test_the_older_table_stays_when_the_store_lacks_chunks_the_catalog_counts(make_engine, older_bm25_layout,
+                                                                              tmp_path):
+    engine, kb = quartz_engine(make_engine, tmp_path)
+    rows = older_bm25_layout(engine, kb, "quartz widget")
     engine.store.delete_ids(kb.collection, [rows[-1][0]])  # a store that lost a chunk
     engine.close()
 

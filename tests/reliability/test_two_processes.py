@@ -110,17 +110,14 @@ def test_a_reader_leaves_the_file_another_process_is_writing_alone(make_engine, 
         holder.wait()
 
 
-def test_an_older_bm25_table_answers_while_another_process_writes(make_engine, rag_home, tmp_path):
+def test_an_older_bm25_table_answers_while_another_process_writes(make_engine, older_bm25_layout, rag_home,
+                                                                  tmp_path):
     """The rebuild to the current layout needs the writer lock; until it gets it, the older
     table (section title inside the body) still answers."""
     engine = make_engine()
     list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
     kb = engine._kb(None)
-    db = engine.catalog._db
-    rows = db.execute(f"SELECT title || ' ' || body, chunk_id, file_id, sha FROM lex_{kb.id}").fetchall()
-    db.execute(f"DROP TABLE lex_{kb.id}")
-    db.execute(f"CREATE VIRTUAL TABLE lex_{kb.id} USING fts5(body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED)")
-    db.executemany(f"INSERT INTO lex_{kb.id} VALUES (?, ?, ?, ?)", rows)
+    older_bm25_layout(engine, kb)
     engine.close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)
     try:
