@@ -877,31 +877,52 @@ class Engine:
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
         from .generation import loop_cut
+        from .prompting import may_be_label, strip_answer_labels
 
         n = 0
-        text = ""
         first = last = None
-        cut = None
-        stream = gen.stream(prompt, s.max_tokens, s.temperature, cancel)
-        for piece in stream:
-            now = time.perf_counter()
-            if first is None:
-                first = now
-            last = now
-            n += 1
-            text += piece
-            yield Token(piece)
-            if cancel.is_set():
+        for _attempt in range(2):
+            # Tokens are held back while the answer may still be a label the model wrote again
+            # ("Answer:", "答案：", ...). A model that wrote nothing else is asked once more: the
+            # prompt is already in its cache, and each run samples anew.
+            text = ""
+            held: list[str] = []
+            started = False
+            cut = None
+            stream = gen.stream(prompt, s.max_tokens, s.temperature, cancel)
+            for piece in stream:
+                now = time.perf_counter()
+                if first is None:
+                    first = now
+                last = now
+                n += 1
+                text += piece
+                if started:
+                    yield Token(piece)
+                else:
+                    held.append(piece)
+                    rest = strip_answer_labels(text)
+                    if rest and not may_be_label(rest):
+                        started = True
+                        drop = len(text) - len(rest)  # labels and whitespace, in the held pieces
+                        for p in held:
+                            if p[drop:]:
+                                yield Token(p[drop:])
+                            drop = max(0, drop - len(p))
+                if cancel.is_set():
+                    break
+                cut = loop_cut(text)
+                if cut is not None:  # the model repeats itself: stop, keep the first copy
+                    break
+            cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
+            getattr(stream, "close", lambda: None)()
+            answer = strip_answer_labels(text[:cut]).strip().removesuffix("»").strip()
+            if answer or cancelled or started or cut is not None:
                 break
-            cut = loop_cut(text)
-            if cut is not None:  # the model repeats itself: stop, keep the first copy
-                break
-        cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
-        getattr(stream, "close", lambda: None)()
         ttft = (first - t0) if first else 0.0
         tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
         stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancelled)
-        yield AnswerDone(text[:cut].strip().removesuffix("»").strip(), prompt.sources, stats)
+        yield AnswerDone(answer, prompt.sources, stats)
 
 
 def _join_overlapping(a: str, b: str, longest: int = 600) -> str:

@@ -28,7 +28,27 @@ INSTRUCTIONS_ZH = (
     "请用中文回答。"
 )
 # Completion-style prompts (base models without a chat template) end at these.
-STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "\nSource [", "<end_of_turn>", "<eos>", "\n\n\n"]
+# A base model that writes a new "Answer:" line has started a made-up next turn.
+STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nAnswer:", "\n回答：", "\nSources:", "\nSource [", "<end_of_turn>",
+                "<eos>", "\n\n\n"]
+# Labels a small base model may write again at the start of its answer (the prompt already
+# ends with one): they are not part of the answer.
+ANSWER_LABELS = ("Answer:", "Answer：", "回答：", "回答:", "答案：", "答案:", "答：", "答:")
+
+
+def strip_answer_labels(text: str) -> str:
+    """`text` without leading whitespace and answer labels (any number of them)."""
+    text = text.lstrip()
+    while True:
+        label = next((x for x in ANSWER_LABELS if text.startswith(x)), None)
+        if label is None:
+            return text
+        text = text[len(label):].lstrip()
+
+
+def may_be_label(text: str) -> bool:
+    """Whether `text` (already stripped of whole labels) may still grow into a label."""
+    return any(x.startswith(text) for x in ANSWER_LABELS)
 
 
 @dataclass(frozen=True)

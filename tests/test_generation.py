@@ -78,6 +78,48 @@ def test_a_looping_answer_stops_and_keeps_the_first_copy(make_engine, tmp_path):
     assert not done.stats.cancelled and done.stats.tokens == len(tokens)
 
 
+class RetryScript(ScriptedGenerator):
+    """Each call to stream plays the next script."""
+
+    def __init__(self, scripts):
+        super().__init__([], delay=0)
+        self.scripts = list(scripts)
+
+    def stream(self, prompt, max_tokens, temperature, cancel):
+        self.pieces = self.scripts.pop(0)
+        return super().stream(prompt, max_tokens, temperature, cancel)
+
+
+def test_answer_labels_are_not_shown_and_a_label_only_answer_is_asked_again(make_engine, tmp_path):
+    """Gemma 3 270M sometimes answers only "Answer:" (or 答案：… again and again), then stops."""
+    gen = RetryScript([["\n", "答案", "：", "\n答案：", "\n"], ["Answer", ":", " The", " port", " is 8443 [1]."]])
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    events = list(engine.ask("What is the admin console port?"))
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.answer == "The port is 8443 [1]."
+    assert "".join(tokens) == done.answer  # what streamed is the answer, without the labels
+    assert tokens == ["The", " port", " is 8443 [1]."] and done.stats.tokens == 5 + 5  # both runs count
+    assert len(gen.prompts) == 2 and gen.prompts[0] == gen.prompts[1]
+    # a word that only starts like a label is the answer's first word
+    gen = RetryScript([["Answ", "ering", " takes", " a", " moment."]])
+    engine._generator = gen
+    done = list(engine.ask("What is the admin console port?"))[-1]
+    assert done.answer == "Answering takes a moment." and len(gen.prompts) == 1
+    # asked twice and still nothing: no answer, which the CLI and the window report as such
+    gen = RetryScript([["回答："], ["\n", "Answer:"], ["never asked a third time"]])
+    engine._generator = gen
+    done = list(engine.ask("What is the admin console port?"))[-1]
+    assert done.answer == "" and len(gen.prompts) == 2
+
+
+def test_a_made_up_next_turn_ends_the_answer():
+    from rag.prompting import STOP_STRINGS
+
+    assert "\nAnswer:" in STOP_STRINGS and "\n回答：" in STOP_STRINGS
+
+
 def streamed_cut(text):
     """Feed `text` a character at a time, as a stream would; what is kept when a loop is found."""
     from rag.generation import loop_cut
