@@ -917,6 +917,8 @@ class Engine:
             cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
             getattr(stream, "close", lambda: None)()
             answer = strip_answer_labels(text[:cut]).strip().removesuffix("»").strip()
+            if answer and not started:  # the whole answer was short enough to look like a label
+                yield Token(answer)
             if answer or cancelled or started or cut is not None:
                 break
         ttft = (first - t0) if first else 0.0

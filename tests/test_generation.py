@@ -107,6 +107,11 @@ def test_answer_labels_are_not_shown_and_a_label_only_answer_is_asked_again(make
     engine._generator = gen
     done = list(engine.ask("What is the admin console port?"))[-1]
     assert done.answer == "Answering takes a moment." and len(gen.prompts) == 1
+    # an answer that never grows past what a label starts with is still shown
+    gen = RetryScript([["\n", "答"]])
+    engine._generator = gen
+    events = list(engine.ask("What is the admin console port?"))
+    assert events[-1].answer == "答" and [e.text for e in events if isinstance(e, Token)] == ["答"]
     # asked twice and still nothing: no answer, which the CLI and the window report as such
     gen = RetryScript([["回答："], ["\n", "Answer:"], ["never asked a third time"]])
     engine._generator = gen
