@@ -877,52 +877,68 @@ class Engine:
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
         from .generation import loop_cut
-        from .prompting import may_be_label, strip_answer_labels
+        from .prompting import may_be_label, next_turn, strip_answer_labels
 
         n = 0
-        first = last = None
-        for _attempt in range(2):
-            # Tokens are held back while the answer may still be a label the model wrote again
-            # ("Answer:", "答案：", ...). A model that wrote nothing else is asked once more: the
-            # prompt is already in its cache, and each run samples anew.
+        answer = ""
+        cancelled = False
+        shown_at = first_any = None  # when the answer's first piece was shown; the model's first token
+        # A model that wrote nothing but labels is asked once more, where that can give another
+        # answer: its prompt is still cached, and the generator samples anew on each call.
+        attempts = 2 if s.temperature > 0 and getattr(gen, "samples_anew", False) else 1
+        for _attempt in range(attempts):
+            if cancel.is_set():
+                cancelled = True
+                break
             text = ""
-            held: list[str] = []
-            started = False
+            shown = None  # index in `text` up to which the answer has been shown
             cut = None
-            stream = gen.stream(prompt, s.max_tokens, s.temperature, cancel)
+            first = last = None
+            pieces = 0
+            stop = threading.Event()  # ends this attempt's stream; the user's cancel is `cancel`
+            stream = gen.stream(prompt, s.max_tokens, s.temperature, stop)
             for piece in stream:
                 now = time.perf_counter()
-                if first is None:
-                    first = now
+                first = first or now
+                first_any = first_any or now
                 last = now
                 n += 1
+                pieces += 1
+                if cancel.is_set():  # by the user: what came after is not shown
+                    break
                 text += piece
-                if started:
-                    yield Token(piece)
-                else:
-                    held.append(piece)
+                if shown is None:
+                    # Held back while the start is only whitespace and labels the model wrote
+                    # again ("Answer:", "答案：", ...), or may still grow into one.
                     rest = strip_answer_labels(text)
                     if rest and not may_be_label(rest):
-                        started = True
-                        drop = len(text) - len(rest)  # labels and whitespace, in the held pieces
-                        for p in held:
-                            if p[drop:]:
-                                yield Token(p[drop:])
-                            drop = max(0, drop - len(p))
-                if cancel.is_set():
-                    break
+                        shown = len(text) - len(rest)
+                if shown is not None:
+                    cut, safe = next_turn(text, shown)
+                    if safe > shown:
+                        shown_at = shown_at or now
+                        yield Token(text[shown:safe])
+                        shown = safe
+                    if cut is not None:  # the model started a made-up next turn
+                        break
                 cut = loop_cut(text)
                 if cut is not None:  # the model repeats itself: stop, keep the first copy
                     break
-            cancelled = cancel.is_set()  # by the user; closing the stream below sets it too
+            cancelled = cancel.is_set()
+            stop.set()
             getattr(stream, "close", lambda: None)()
             answer = strip_answer_labels(text[:cut]).strip().removesuffix("»").strip()
-            if answer and not started:  # the whole answer was short enough to look like a label
+            rest = text[shown:].rstrip().removesuffix("»").rstrip() if shown is not None and cut is None else ""
+            if rest:
+                yield Token(rest)  # the end held back in case it began a next turn or was a »
+            elif shown is None and answer:  # the whole answer still looked like a label's start
+                shown_at = shown_at or time.perf_counter()
                 yield Token(answer)
-            if answer or cancelled or started or cut is not None:
+            if answer or cancelled or shown is not None:
                 break
-        ttft = (first - t0) if first else 0.0
-        tps = (n - 1) / (last - first) if n > 1 and last > first else 0.0
+        ttft = ((shown_at or first_any) - t0) if (shown_at or first_any) else 0.0
+        # tokens: of every attempt; the rate: of the last one, from its first token to its last
+        tps = (pieces - 1) / (last - first) if pieces > 1 and last > first else 0.0
         stats = AnswerStats(found.retrieval_ms, ttft, n, tps, gen.name, cancelled)
         yield AnswerDone(answer, prompt.sources, stats)
 

@@ -119,6 +119,10 @@ def resolve_llm(setting: str, models_dir: Path) -> Path:
 
 
 class LlamaGenerator:
+    # Each completion call without a seed draws a new one from the last (llama-cpp-python), so
+    # asking the same prompt again can give another answer.
+    samples_anew = True
+
     def __init__(self, model_path: Path, *, context_size: int = 4096, threads: int = 0,
                  gpu_layers: str = "auto", seed: int = 0, memory_limit_mb: int = 0):
         self.model_path = Path(model_path)

@@ -28,9 +28,11 @@ INSTRUCTIONS_ZH = (
     "请用中文回答。"
 )
 # Completion-style prompts (base models without a chat template) end at these.
-# A base model that writes a new "Answer:" line has started a made-up next turn.
-STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nAnswer:", "\n回答：", "\nSources:", "\nSource [", "<end_of_turn>",
-                "<eos>", "\n\n\n"]
+STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "\nSource [", "<end_of_turn>", "<eos>", "\n\n\n"]
+# A base model that writes a new "Answer:" line after some answer has started a made-up next
+# turn. These are not stop strings: a stop string also matches at the very start, and a
+# model may well begin with "\nAnswer: " and then answer.
+NEXT_TURN = ("\nAnswer:", "\n回答：")
 # Labels a small base model may write again at the start of its answer (the prompt already
 # ends with one): they are not part of the answer.
 ANSWER_LABELS = ("Answer:", "Answer：", "回答：", "回答:", "答案：", "答案:", "答：", "答:")
@@ -44,6 +46,19 @@ def strip_answer_labels(text: str) -> str:
         if label is None:
             return text
         text = text[len(label):].lstrip()
+
+
+def next_turn(text: str, start: int) -> tuple[int | None, int]:
+    """(where a made-up next turn begins in `text` after `start`, or None; how far `text`
+    may be shown now): the end that may still grow into a NEXT_TURN marker is held back."""
+    found = [i for i in (text.find(m, start) for m in NEXT_TURN) if i >= 0]
+    if found:
+        return min(found), min(found)
+    hold = max((k for m in NEXT_TURN for k in range(1, len(m)) if text.endswith(m[:k])), default=0)
+    trimmed = text.rstrip()
+    if trimmed.endswith("»"):  # a copied closing quote, which the finished answer drops
+        hold = max(hold, len(text) - len(trimmed) + 1)
+    return None, max(start, len(text) - hold)
 
 
 def may_be_label(text: str) -> bool:

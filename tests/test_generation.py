@@ -79,7 +79,9 @@ def test_a_looping_answer_stops_and_keeps_the_first_copy(make_engine, tmp_path):
 
 
 class RetryScript(ScriptedGenerator):
-    """Each call to stream plays the next script."""
+    """Each call to stream plays the next script; asking again can give another answer."""
+
+    samples_anew = True
 
     def __init__(self, scripts):
         super().__init__([], delay=0)
@@ -90,39 +92,67 @@ class RetryScript(ScriptedGenerator):
         return super().stream(prompt, max_tokens, temperature, cancel)
 
 
+def ask_with(engine, scripts, cancel=None):
+    """(answer event, streamed pieces, generator) of one question answered by `scripts`."""
+    engine._generator = gen = RetryScript(scripts)
+    events = list(engine.ask("What is the admin console port?", cancel=cancel))
+    return events[-1], [e.text for e in events if isinstance(e, Token)], gen
+
+
 def test_answer_labels_are_not_shown_and_a_label_only_answer_is_asked_again(make_engine, tmp_path):
     """Gemma 3 270M sometimes answers only "Answer:" (or 答案：… again and again), then stops."""
-    gen = RetryScript([["\n", "答案", "：", "\n答案：", "\n"], ["Answer", ":", " The", " port", " is 8443 [1]."]])
-    engine = make_engine(generator=gen)
+    engine = make_engine(generator=ScriptedGenerator([]))
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
-    events = list(engine.ask("What is the admin console port?"))
-    tokens = [e.text for e in events if isinstance(e, Token)]
-    done = events[-1]
+    done, tokens, gen = ask_with(engine, [["\n", "答案", "：", "\n答案：", "\n"],
+                                          ["Answer", ":", " The", " port", " is 8443 [1]."]])
     assert isinstance(done, AnswerDone) and done.answer == "The port is 8443 [1]."
     assert "".join(tokens) == done.answer  # what streamed is the answer, without the labels
-    assert tokens == ["The", " port", " is 8443 [1]."] and done.stats.tokens == 5 + 5  # both runs count
     assert len(gen.prompts) == 2 and gen.prompts[0] == gen.prompts[1]
+    assert done.stats.tokens == 5 + 5  # the model's tokens, of both attempts
+    # the prompt ends with "Answer:"; a model that starts on a new line with it again still answers
+    done, tokens, gen = ask_with(engine, [["\n", "Answer", ":", " The port", " is 8443."]])
+    assert done.answer == "The port is 8443." == "".join(tokens) and len(gen.prompts) == 1
     # a word that only starts like a label is the answer's first word
-    gen = RetryScript([["Answ", "ering", " takes", " a", " moment."]])
-    engine._generator = gen
-    done = list(engine.ask("What is the admin console port?"))[-1]
-    assert done.answer == "Answering takes a moment." and len(gen.prompts) == 1
+    done, tokens, gen = ask_with(engine, [["Answ", "ering", " takes", " a", " moment."]])
+    assert done.answer == "Answering takes a moment." == "".join(tokens) and len(gen.prompts) == 1
     # an answer that never grows past what a label starts with is still shown
-    gen = RetryScript([["\n", "答"]])
-    engine._generator = gen
-    events = list(engine.ask("What is the admin console port?"))
-    assert events[-1].answer == "答" and [e.text for e in events if isinstance(e, Token)] == ["答"]
+    done, tokens, gen = ask_with(engine, [["\n", "答"]])
+    assert done.answer == "答" and tokens == ["答"]
+    # labels in a loop: cut, and asked again
+    done, tokens, gen = ask_with(engine, [["答案：\n"] * 30, ["The port is 8443."]])
+    assert done.answer == "The port is 8443." == "".join(tokens) and len(gen.prompts) == 2
     # asked twice and still nothing: no answer, which the CLI and the window report as such
-    gen = RetryScript([["回答："], ["\n", "Answer:"], ["never asked a third time"]])
-    engine._generator = gen
+    done, tokens, gen = ask_with(engine, [["回答："], ["\n", "Answer:"], ["never asked a third time"]])
+    assert done.answer == "" and tokens == [] and len(gen.prompts) == 2
+
+
+def test_no_second_try_where_it_would_give_the_same_answer(make_engine, tmp_path):
+    engine = make_engine(generator=ScriptedGenerator([]), temperature=0.0)  # greedy: the same again
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    done, _, gen = ask_with(engine, [["Answer:"], ["The port is 8443."]])
+    assert done.answer == "" and len(gen.prompts) == 1
+    engine = make_engine(generator=ScriptedGenerator([]))
+    fixed = type("FixedSeed", (RetryScript,), {"samples_anew": False})  # e.g. a server given one seed
+    engine._generator = gen = fixed([["Answer:"], ["The port is 8443."]])
     done = list(engine.ask("What is the admin console port?"))[-1]
-    assert done.answer == "" and len(gen.prompts) == 2
+    assert done.answer == "" and len(gen.prompts) == 1
 
 
-def test_a_made_up_next_turn_ends_the_answer():
-    from rag.prompting import STOP_STRINGS
-
-    assert "\nAnswer:" in STOP_STRINGS and "\n回答：" in STOP_STRINGS
+def test_a_made_up_next_turn_ends_the_answer(make_engine, tmp_path):
+    engine = make_engine(generator=ScriptedGenerator([]))
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    cancel = threading.Event()
+    done, tokens, _ = ask_with(engine, [["The port", " is 8443 [1].", "\n", "Ans", "wer", ": What", " else?"]], cancel)
+    assert done.answer == "The port is 8443 [1]." and "".join(tokens) == "The port is 8443 [1]."
+    assert not done.stats.cancelled and not cancel.is_set()  # stopping the stream is not a cancel
+    done, tokens, _ = ask_with(engine, [["端口是 8443。", "\n回", "答：", "还有呢？"]])
+    assert done.answer == "端口是 8443。" == "".join(tokens)
+    # a closing quote copied from the sources is not shown, and one inside the answer is
+    done, tokens, _ = ask_with(engine, [["It is «8443»", " by default.", "»", "\n"]])
+    assert done.answer == "It is «8443» by default." == "".join(tokens)
+    # a line that only starts like the marker is part of the answer
+    done, tokens, _ = ask_with(engine, [["Port 8443.", "\n", "Ans", "ible", " is the tool."]])
+    assert done.answer == "Port 8443.\nAnsible is the tool." == "".join(tokens)
 
 
 def streamed_cut(text):
