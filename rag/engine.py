@@ -879,7 +879,8 @@ class Engine:
         from .generation import loop_cut
         from .prompting import may_be_label, next_turn, strip_answer_labels
 
-        n = 0
+        n = pieces = 0  # tokens of every attempt; of the last attempt
+        first = last = None  # the last attempt's first and last token
         answer = ""
         cancelled = False
         shown_at = first_any = None  # when the answer's first piece was shown; the model's first token

@@ -63,6 +63,19 @@ def test_cancel_stops_within_one_token(make_engine, tmp_path):
     assert len(tokens) == 3
 
 
+def test_a_stop_before_the_answer_begins_ends_it_without_asking_the_model(make_engine, tmp_path):
+    """The window's Stop pressed while the passages are still being found."""
+    gen = ScriptedGenerator(["The ", "port"])
+    engine = make_engine(generator=gen)
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    cancel = threading.Event()
+    cancel.set()
+    events = list(engine.ask("What is the admin console port?", cancel=cancel))
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.stats.cancelled and done.answer == ""
+    assert not [e for e in events if isinstance(e, Token)] and gen.prompts == []
+
+
 def test_a_looping_answer_stops_and_keeps_the_first_copy(make_engine, tmp_path):
     """What Gemma 3 270M wrote for 怎样让页码用中文数字显示？ over zhnumber.pdf: one line again and
     again with its number changing, until max_tokens (18 copies)."""
