@@ -877,7 +877,7 @@ class Engine:
         retrieval_ms = (time.perf_counter() - t0) * 1000
         yield SourcesFound(prompt.sources, retrieval_ms)
         from .generation import loop_cut
-        from .prompting import may_be_label, next_turn, strip_answer_labels
+        from .prompting import may_be_label, next_turn, strip_answer_labels, trim_answer_end
 
         n = pieces = 0  # tokens of every attempt; of the last attempt
         first = last = None  # the last attempt's first and last token
@@ -928,8 +928,8 @@ class Engine:
             cancelled = cancel.is_set()
             stop.set()
             getattr(stream, "close", lambda: None)()
-            answer = strip_answer_labels(text[:cut]).strip().removesuffix("»").strip()
-            rest = text[shown:].rstrip().removesuffix("»").rstrip() if shown is not None and cut is None else ""
+            answer = trim_answer_end(strip_answer_labels(text[:cut]))
+            rest = trim_answer_end(text[shown:]) if shown is not None and cut is None else ""
             if rest:
                 yield Token(rest)  # the end held back in case it began a next turn or was a »
             elif shown is None and answer:  # the whole answer still looked like a label's start

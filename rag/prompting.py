@@ -48,6 +48,11 @@ def strip_answer_labels(text: str) -> str:
         text = text[len(label):].lstrip()
 
 
+def trim_answer_end(text: str) -> str:
+    """`text` without trailing whitespace and a closing » the model copied from the sources."""
+    return text.rstrip().removesuffix("»").rstrip()
+
+
 def next_turn(text: str, start: int) -> tuple[int | None, int]:
     """(where a made-up next turn begins in `text` after `start`, or None; how far `text`
     may be shown now): the end that may still grow into a NEXT_TURN marker is held back."""
@@ -56,7 +61,7 @@ def next_turn(text: str, start: int) -> tuple[int | None, int]:
         return min(found), min(found)
     hold = max((k for m in NEXT_TURN for k in range(1, len(m)) if text.endswith(m[:k])), default=0)
     trimmed = text.rstrip()
-    if trimmed.endswith("»"):  # a copied closing quote, which the finished answer drops
+    if trimmed.endswith("»"):  # dropped from the finished answer (trim_answer_end)
         hold = max(hold, len(text) - len(trimmed) + 1)
     return None, max(start, len(text) - hold)
 
