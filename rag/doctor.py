@@ -10,7 +10,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Finding:
     kb: str
-    kind: str  # orphans | missing-source | model-mismatch | lexical-sync | count-mismatch
+    kind: str  # orphans | missing-text | missing-source | model-mismatch | lexical-sync | count-mismatch
     message: str
     repaired: bool = False
 
@@ -40,8 +40,27 @@ def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
                 engine.store.delete_ids(kb.collection, orphans[i:i + 500])
         findings.append(Finding(kb.name, "orphans", f"{len(orphans)} chunks belong to no committed file version",
                                 repaired=repair))
+    # Text and metadata rows in the catalog whose vector is gone, and vectors whose row is
+    # gone (see chunkstore.py); `stored` has only the chunks that have both.
+    vector_ids = {c.id for c in all_chunks(engine.store.vectors, kb.collection)}
+    stray = engine.store.payload_ids(kb.collection) - vector_ids
+    if stray:
+        if repair:
+            engine.store.delete_rows(kb.collection, sorted(stray))
+        findings.append(Finding(kb.name, "orphans", f"{len(stray)} stored chunk texts have no vector",
+                                repaired=repair))
+    # Vectors whose text is gone: nothing can show them; the file must be ingested again.
+    dropped = set(orphans)
+    textless = sorted(vector_ids - {c.id for c in stored})
+    if textless:
+        if repair:
+            for i in range(0, len(textless), 500):
+                engine.store.delete_ids(kb.collection, textless[i:i + 500])
+        findings.append(Finding(kb.name, "missing-text", f"{len(textless)} chunks have lost their text",
+                                repaired=repair))
 
-    live = {c.id: c for c in stored if c.id not in set(orphans)}
+    dropped.update(textless)
+    live = {c.id: c for c in stored if c.id not in dropped}
     per_file: dict[int, int] = {}
     for c in live.values():
         per_file[int(c.metadata["file_id"])] = per_file.get(int(c.metadata["file_id"]), 0) + 1

@@ -98,7 +98,8 @@ class Engine:
         self.home = Path(home) if home else data_dir()
         self._embedder = embedder
         self._generator = generator
-        self._store = store
+        self._vectors = store  # a vector store given by the caller; else the settings' one
+        self._store = None
         self._store_lock = threading.Lock()
         self._query_vectors: dict = {}
         self._recovered: set[int] = set()
@@ -125,9 +126,11 @@ class Engine:
         if self._store is None:
             with self._store_lock:
                 if self._store is None:
+                    from .chunkstore import ChunkStore
                     from .store import open_store
 
-                    self._store = open_store(self.settings, self.home / "chroma")
+                    vectors = self._vectors or open_store(self.settings, self.home / "chroma")
+                    self._store = ChunkStore(vectors, self.catalog._db, self.catalog._lock)
         return self._store
 
     def _embed_query(self, text: str):
@@ -182,7 +185,7 @@ class Engine:
         mode = (mode or self.settings.retrieval_mode).removesuffix("+rerank")
         if mode not in ("dense", "bm25", "hybrid"):
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
-        dense = DenseRetriever(self.store, self._embed_query)
+        dense = DenseRetriever(self.store, self._embed_query, lambda files: self._file_ids(kb, files))
         if mode == "dense":
             return dense
         lexical = LexicalRetriever(self.store, self._lexical_for(kb), kb.id, lambda files: self._file_ids(kb, files))
@@ -223,7 +226,7 @@ class Engine:
             self._query_vectors.clear()
             self._vector_cache.clear()
         if changed & set(self.STORE_FIELDS) and self._store is not None:
-            self._store = None  # the next use connects to the new store (embedded or server)
+            self._store = self._vectors = None  # the next use connects to the new store (embedded or server)
             self._recovered.clear()
             self._vector_cache.clear()
         if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
@@ -612,6 +615,8 @@ class Engine:
         if self._vector_cache_kb != kb.id:
             self._vector_cache.clear()
             self._vector_cache_kb = kb.id
+        # A knowledge base with no chunks yet has no vectors to reuse: no lookups then.
+        known = self.store.count(kb.collection) > 0
         max_tokens = min(self.settings.chunk_tokens, emb.max_tokens)
         chunker = Chunker(emb.counter, max_tokens, min(self.settings.chunk_overlap, max_tokens // 3))
         batches: queue.Queue = queue.Queue(maxsize=4)
@@ -681,7 +686,8 @@ class Engine:
                 ordered = sorted(batch, key=lambda c: c.tokens)
                 indexed = [self._indexed_text(c) for c in ordered]
                 hashes = [text_hash(t) for t in indexed]
-                self._prefetch_vectors(kb, hashes)
+                if known:
+                    self._prefetch_vectors(kb, hashes)
                 for start in range(0, len(ordered), WRITE_SLICE):
                     done_page = last_page + (page_no - last_page) * start // len(ordered)
                     yield FileProgress(path, "embedding", max(done_page, 1), doc.page_count)

@@ -33,28 +33,22 @@ class Retriever(Protocol):
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]: ...
 
 
-def file_filter(files: Sequence[str]) -> dict | None:
-    """Restrict to base names (`manual.pdf`) or full paths."""
-    if not files:
-        return None
-    names = [f for f in files if "/" not in f and "\\" not in f]
-    paths = [f for f in files if f not in names]
-    clauses = []
-    if names:
-        clauses.append({"file": {"$in": names}})
-    if paths:
-        clauses.append({"path": {"$in": paths}})
-    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
-
-
 class DenseRetriever:
-    def __init__(self, store: VectorStore, embed_query: Callable):
+    def __init__(self, store: VectorStore, embed_query: Callable,
+                 file_ids: Callable[[Sequence[str]], set[int]] | None = None):
         self.store = store
         self.embed_query = embed_query
+        self.file_ids = file_ids  # base names (`manual.pdf`) or full paths -> catalog file ids
 
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
+        where = None
+        if files:
+            wanted = sorted(self.file_ids(files)) if self.file_ids else []
+            if not wanted:
+                return []
+            where = {"file_id": wanted[0]} if len(wanted) == 1 else {"file_id": {"$in": wanted}}
         vector = self.embed_query(query)
-        chunks = self.store.query(collection, vector, k, where=file_filter(files))
+        chunks = self.store.query(collection, vector, k, where=where)
         return [Hit(c, c.score, dense=c.score) for c in chunks]
 
 

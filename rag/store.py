@@ -42,7 +42,7 @@ def all_chunks(store: "VectorStore", collection: str, page: int = 5000) -> Itera
 
 
 class VectorStore(Protocol):
-    def add(self, collection: str, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
+    def add(self, collection: str, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str] | None,
             metadatas: Sequence[dict]) -> None: ...
 
     def delete(self, collection: str, where: dict) -> None: ...
@@ -50,6 +50,8 @@ class VectorStore(Protocol):
     def vectors_by(self, collection: str, key: str, values: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def query(self, collection: str, vector: np.ndarray, k: int, where: dict | None = None) -> list[StoredChunk]: ...
+
+    def nearest(self, collection: str, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]: ...
 
     def get(self, collection: str, where: dict | None = None, ids: Sequence[str] | None = None,
             limit: int | None = None, offset: int = 0) -> list[StoredChunk]: ...
@@ -208,8 +210,8 @@ class ChromaStore:
         if len(ids) == 0:
             return
         self._col(collection).upsert(
-            ids=list(ids), embeddings=np.asarray(vectors, dtype=np.float32), documents=list(texts),
-            metadatas=list(metadatas),
+            ids=list(ids), embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=None if texts is None else list(texts), metadatas=list(metadatas),
         )
 
     @_guarded
@@ -250,6 +252,21 @@ class ChromaStore:
             StoredChunk(i, d, m, 1.0 - float(dist))
             for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
         ]
+
+    @_guarded
+    def nearest(self, collection, vector, k, where=None) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the k nearest chunks, best first, reading nothing else."""
+        vector = np.asarray([vector], dtype=np.float32)
+        res = self._light("query", collection, vector, k, where or None, ["distances"])
+        if res is _UNSET:
+            col = self._col(collection)
+            n = col.count()
+            if n == 0:
+                return []
+            res = col.query(query_embeddings=vector, n_results=min(k, n), where=where or None, include=["distances"])
+        if not res["ids"]:
+            return []
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
     @_guarded
     def get(self, collection, where=None, ids=None, limit=None, offset=0) -> list[StoredChunk]:

@@ -31,9 +31,16 @@ def test_ingest_search_remove(make_engine, backend, tmp_path):
     for mode in ("dense", "bm25", "hybrid"):
         found = engine.search("admin console port", mode=mode)
         assert found.sources[0].file == "router.pdf" and found.sources[0].page == 2, mode
+    raw = engine.store.vectors.get(kb.collection)
     if backend:  # really on the server: the collection is there under this desktop's namespace
         names = [c.name for c in _server_collections(backend["chroma_url"])]
         assert engine.store.prefix + kb.collection in names
+        # texts and metadata on the server too, none in the local catalog
+        assert all(c.text and "page" in c.metadata for c in raw)
+        assert engine.store.payload_ids(kb.collection) == set()
+    else:  # embedded: texts and metadata in the catalog (rag/chunkstore.py)
+        assert all(c.text is None for c in raw)
+        assert engine.store.payload_ids(kb.collection) == {c.id for c in raw}
     engine.remove("router.pdf")
     assert engine.store.count(kb.collection) == 0
     assert engine.search("admin console port").sources == ()

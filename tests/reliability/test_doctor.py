@@ -17,7 +17,7 @@ def test_doctor_finds_and_repairs_drift(make_engine, tmp_path):
     vec = engine.embedder.embed_documents(["stray"])
     engine.store.add(kb.collection, ["999-dead-000000"], vec, ["stray"],
                      [{"file": "x.pdf", "path": "/x.pdf", "file_id": 999, "sha": "dead", "page": 1, "page_end": 1}])
-    victim = engine.store.get(kb.collection, where={"file": "a.pdf"})[0].id
+    victim = next(c.id for c in engine.store.get(kb.collection) if c.metadata["file"] == "a.pdf")
     engine.lexical._db.execute(f"DELETE FROM lex_{kb.id} WHERE chunk_id = ?", (victim,))
     b.rename(tmp_path / "moved.pdf")
 
