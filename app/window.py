@@ -861,7 +861,6 @@ class MainWindow(QMainWindow):
         home = self.engine.home
         settings = self.engine.settings
         self.engine.close()
-        self.engine._store = None
         for entry in home.iterdir():
             if entry.name in ("settings.toml",):
                 continue

@@ -69,6 +69,19 @@ class ChunkStore:
             self._ready.add(t)
         return t
 
+    def _readable(self, collection: str) -> str | None:
+        """The table's name if it exists. Reads never create it: creating needs SQLite's write
+        lock, which a reader beside an ingesting app would wait for (chunks of earlier
+        versions have no table)."""
+        t = self._table(collection)
+        if t not in self._ready:
+            with self._lock:
+                if self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                    (t,)).fetchone() is None:
+                    return None
+            self._ready.add(t)
+        return t
+
     def _write(self, *statements) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -81,9 +94,11 @@ class ChunkStore:
                 raise
 
     def _rows(self, collection: str, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
-        t = self._ensure(collection)
-        out: dict[str, tuple[str, dict]] = {}
         ids = list(ids)
+        t = self._readable(collection) if ids else None
+        out: dict[str, tuple[str, dict]] = {}
+        if t is None:
+            return out
         with self._lock:
             for i in range(0, len(ids), _BATCH):
                 part = ids[i : i + _BATCH]
@@ -107,7 +122,9 @@ class ChunkStore:
         return out
 
     def payload_ids(self, collection: str) -> set[str]:
-        t = self._ensure(collection)
+        t = self._readable(collection)
+        if t is None:
+            return set()
         with self._lock:
             return {r[0] for r in self._db.execute(f"SELECT id FROM {t}")}
 
@@ -137,20 +154,32 @@ class ChunkStore:
 
     def query(self, collection, vector, k, where=None) -> list[StoredChunk]:
         """The k nearest chunks that have a text, best first (see SEARCH_DEPTH)."""
-        near = self.vectors.nearest(collection, vector, max(k, SEARCH_DEPTH), where)[:k]
-        if not near:
-            return []
-        score = dict(near)
-        rows = self._rows(collection, list(score))
-        older = [cid for cid in score if cid not in rows]  # chunks written by an earlier version
-        found = {c.id: c for c in self.vectors.get(collection, ids=older)} if older else {}
-        out = []
-        for cid, s in near:
-            if cid in rows:
-                out.append(StoredChunk(cid, rows[cid][0], rows[cid][1], s))
-            elif cid in found and found[cid].text is not None:
-                out.append(StoredChunk(cid, found[cid].text, found[cid].metadata, s))
+        near = self.vectors.nearest(collection, vector, max(k, SEARCH_DEPTH), where)
+        out: list[StoredChunk] = []
+        pos = 0
+        while len(out) < k and pos < len(near):  # more only where a chunk had no text
+            part = near[pos : pos + k - len(out)]
+            pos += len(part)
+            rows = self._rows(collection, [cid for cid, _ in part])
+            older = [cid for cid, _ in part if cid not in rows]  # chunks written by an earlier version
+            found = {c.id: c for c in self.vectors.get(collection, ids=older)} if older else {}
+            for cid, s in part:
+                if cid in rows:
+                    out.append(StoredChunk(cid, rows[cid][0], rows[cid][1], s))
+                elif cid in found and found[cid].text is not None:
+                    out.append(StoredChunk(cid, found[cid].text, found[cid].metadata, s))
         return out
+
+    def all_chunks(self, collection: str, page: int = 5000):
+        """Every chunk that has a text, read a page of vectors at a time: the paging is the
+        vector store's, so a chunk left out (no text) never ends the reading early."""
+        offset = 0
+        while True:
+            raw = self.vectors.get(collection, limit=page, offset=offset)
+            yield from self._joined(collection, raw)
+            if len(raw) < page:
+                return
+            offset += page
 
     def get(self, collection, where=None, ids=None, limit=None, offset=0) -> list[StoredChunk]:
         return self._joined(collection, self.vectors.get(collection, where, ids, limit, offset))

@@ -236,6 +236,8 @@ class Engine:
         return changed
 
     def close(self) -> None:
+        self._store = None  # these two use the catalog's connection, closed below
+        self.__dict__.pop("lexical", None)
         if self._generator is not None and hasattr(self._generator, "close"):
             self._generator.close()
         if "parser" in self.__dict__:

@@ -32,6 +32,9 @@ class StoredChunk:
 def all_chunks(store: "VectorStore", collection: str, page: int = 5000) -> Iterator[StoredChunk]:
     """Every chunk of a collection, read a page at a time: one `get` of 100,000 chunks fails
     inside chromadb ("too many SQL variables")."""
+    if hasattr(store, "all_chunks"):  # a ChunkStore pages on its vector store
+        yield from store.all_chunks(collection, page)
+        return
     offset = 0
     while True:
         chunks = store.get(collection, limit=page, offset=offset)

@@ -112,3 +112,31 @@ def test_dense_search_is_the_exact_nearest_and_asks_hnsw_for_depth(make_engine, 
         assert all(c.text and "page" in c.metadata for c in got)
         assert [round(c.score, 4) for c in got] == [round(float(s), 4) for s in sorted(matrix @ q, reverse=True)[:5]]
     assert asked == [chunkstore.SEARCH_DEPTH] * 3, "HNSW is asked for SEARCH_DEPTH candidates, then cut to k"
+
+
+def test_a_chunk_without_text_neither_ends_a_full_read_nor_shortens_a_search(make_engine, tmp_path):
+    from rag.store import all_chunks
+
+    engine = make_engine()
+    pages = [[f"Page {i}: the {w} valve is set to {i * 7} bar before the {w} pump starts."] * 3
+             for i, w in enumerate(["red", "blue", "green", "yellow", "black", "white", "grey", "brown"])]
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf"), make_pdf(tmp_path / "valves.pdf", pages)]))
+    kb = engine.catalog.get_kb("default")
+    raw = [c.id for c in all_chunks(engine.store.vectors, kb.collection, page=2)]
+    assert len(raw) >= 10
+    q = engine.embedder.embed_query("What port does the admin console use?")
+    top = [c.id for c in engine.store.query(kb.collection, q, 5)]
+    lost = {raw[0], top[0], top[1]}  # the first chunk of the first page, and the two best hits
+    engine.store.delete_rows(kb.collection, sorted(lost))
+    # paging by 2: the first page has a chunk without text; reading goes on to the end
+    assert [c.id for c in all_chunks(engine.store, kb.collection, page=2)] == [i for i in raw if i not in lost]
+    again = engine.store.query(kb.collection, q, 5)
+    assert len(again) == 5 and not {c.id for c in again} & lost
+    assert [c.id for c in again][:3] == [i for i in top if i not in lost][:3]
+
+
+def test_the_store_works_after_the_engine_is_closed(make_engine, tmp_path):
+    engine = make_engine()
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+    engine.close()
+    assert engine.search("What port does the admin console use?").sources[0].page == 2

@@ -55,3 +55,16 @@ def test_text_that_needs_no_change_keeps_identity_offsets():
     for raw in ("plain ascii line", "纯中文的一行文字", "déjà vu — “quoted”"):
         text, offsets = clean_page(raw)
         assert text == raw and offsets == list(range(len(raw) + 1))
+
+
+def test_headers_of_left_and_right_pages_are_both_found_from_the_sample():
+    from rag.loaders import edge_sample, repeated_edge_lines
+
+    for n in (47, 93, 100, 185):
+        sample = edge_sample(n)
+        assert len(sample) == 24 and {p % 2 for p in sample} == {0, 1}, n
+        pages = [("Chapter Left Header\n" if p % 2 == 0 else "Right Header: Section Title\n")
+                 + f"Body line one of page {p}.\nBody line two differs {p * 7}.\n{p + 1}" for p in range(n)]
+        found = repeated_edge_lines([pages[p] for p in sample])
+        assert {"chapter left header", "right header: section title", "#"} <= found, n
+    assert edge_sample(20) == list(range(20))
