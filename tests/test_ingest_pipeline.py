@@ -96,3 +96,32 @@ def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedde
     # the compiled graph is cached under the models folder (RAG_HOME), not beside the model
     cache = models_dir / "openvino-cache"
     assert cache.is_dir() and any(cache.iterdir())
+
+
+def test_openvino_streams_run_batches_side_by_side_in_order_and_stop_on_cancel(models_dir, embedder):
+    pytest.importorskip("openvino")
+    from rag.embedding import Embedder
+    from rag.settings import BUNDLED_EMBEDDER
+
+    ov = Embedder(BUNDLED_EMBEDDER, "cpu", backend="openvino", batch_size=4, cache_dir=models_dir)
+    onnx = Embedder(BUNDLED_EMBEDDER, "cpu", backend="onnx", batch_size=4, cache_dir=models_dir)
+    texts = [f"Valve {i} is set to {i * 7} bar" + " before the pump starts" * (i % 5) for i in range(23)]
+    ov.load()
+    encoder = ov._onnx
+    if encoder._streams < 2:
+        pytest.skip("OpenVINO chose one stream on this machine")
+    for n in (1, 2, 5, 23):  # one batch, one split across streams, several batches in flight
+        a, b = ov.embed_documents(texts[:n]), onnx.embed_documents(texts[:n])
+        assert a.shape == (n, ov.dim) and (a * b).sum(axis=1).min() > 0.999, n
+    checks = []
+
+    def stop_at_third():
+        checks.append(1)
+        if len(checks) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ov.embed_documents(texts, stop_at_third)
+    assert len(checks) == 3, "no batch is started after the cancel"
+    again = ov.embed_documents(texts)  # the queue is idle and usable after a cancel
+    assert (again * onnx.embed_documents(texts)).sum(axis=1).min() > 0.999
