@@ -170,16 +170,22 @@ class ChunkStore:
                     out.append(StoredChunk(cid, found[cid].text, found[cid].metadata, s))
         return out
 
-    def all_chunks(self, collection: str, page: int = 5000):
-        """Every chunk that has a text, read a page of vectors at a time: the paging is the
-        vector store's, so a chunk left out (no text) never ends the reading early."""
+    def scan(self, collection: str, page: int = 5000):
+        """(id, chunk) of every vector, read a page at a time; chunk is None where the text is
+        gone. The paging is the vector store's, so such a chunk never ends the reading early."""
         offset = 0
         while True:
             raw = self.vectors.get(collection, limit=page, offset=offset)
-            yield from self._joined(collection, raw)
+            joined = {c.id: c for c in self._joined(collection, raw)}
+            for c in raw:
+                yield c.id, joined.get(c.id)
             if len(raw) < page:
                 return
             offset += page
+
+    def all_chunks(self, collection: str, page: int = 5000):
+        """Every chunk that has a text (see `scan`)."""
+        return (c for _, c in self.scan(collection, page) if c is not None)
 
     def get(self, collection, where=None, ids=None, limit=None, offset=0) -> list[StoredChunk]:
         return self._joined(collection, self.vectors.get(collection, where, ids, limit, offset))
@@ -202,7 +208,9 @@ class ChunkStore:
         self._write((f"DELETE FROM {t} WHERE {clause[0]}", [clause[1]]))
 
     def delete_ids(self, collection, ids) -> None:
-        self.vectors.delete_ids(collection, ids)
+        ids = list(ids)
+        for s in range(0, len(ids), _BATCH):  # chromadb fails on too many ids at once
+            self.vectors.delete_ids(collection, ids[s : s + _BATCH])
         self.delete_rows(collection, ids)
 
     def drop(self, collection) -> None:

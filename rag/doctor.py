@@ -18,7 +18,6 @@ class Finding:
 def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
     from . import catalog as cat
     from .lexical import stored_row
-    from .store import all_chunks
 
     kb = engine.catalog.get_kb(kb_name)
     engine._recover(kb)
@@ -31,35 +30,31 @@ def check(engine, kb_name: str, repair: bool = False) -> list[Finding]:
                                 f"built with embedding model '{kb.embed_model}', settings say '{engine.embedder.name}': "
                                 "switch embedding_model back or re-index into a new knowledge base"))
 
-    stored = list(all_chunks(engine.store, kb.collection))
+    scanned = list(engine.store.scan(kb.collection))  # (id, chunk or None where its text is gone)
+    stored = [c for _, c in scanned if c is not None]
     orphans = [c.id for c in stored
                if committed.get(int(c.metadata.get("file_id", -1))) != c.metadata.get("sha")]
     if orphans:
         if repair:
-            for i in range(0, len(orphans), 500):
-                engine.store.delete_ids(kb.collection, orphans[i:i + 500])
+            engine.store.delete_ids(kb.collection, orphans)
         findings.append(Finding(kb.name, "orphans", f"{len(orphans)} chunks belong to no committed file version",
                                 repaired=repair))
-    # Text and metadata rows in the catalog whose vector is gone, and vectors whose row is
-    # gone (see chunkstore.py); `stored` has only the chunks that have both.
-    vector_ids = {c.id for c in all_chunks(engine.store.vectors, kb.collection)}
-    stray = engine.store.payload_ids(kb.collection) - vector_ids
+    # Text and metadata rows in the catalog whose vector is gone (see chunkstore.py).
+    stray = engine.store.payload_ids(kb.collection) - {cid for cid, _ in scanned}
     if stray:
         if repair:
             engine.store.delete_rows(kb.collection, sorted(stray))
         findings.append(Finding(kb.name, "orphans", f"{len(stray)} stored chunk texts have no vector",
                                 repaired=repair))
     # Vectors whose text is gone: nothing can show them; the file must be ingested again.
-    dropped = set(orphans)
-    textless = sorted(vector_ids - {c.id for c in stored})
+    textless = sorted(cid for cid, c in scanned if c is None)
     if textless:
         if repair:
-            for i in range(0, len(textless), 500):
-                engine.store.delete_ids(kb.collection, textless[i:i + 500])
+            engine.store.delete_ids(kb.collection, textless)
         findings.append(Finding(kb.name, "missing-text", f"{len(textless)} chunks have lost their text",
                                 repaired=repair))
 
-    dropped.update(textless)
+    dropped = set(orphans)
     live = {c.id: c for c in stored if c.id not in dropped}
     per_file: dict[int, int] = {}
     for c in live.values():

@@ -185,10 +185,11 @@ class Engine:
         mode = (mode or self.settings.retrieval_mode).removesuffix("+rerank")
         if mode not in ("dense", "bm25", "hybrid"):
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
-        dense = DenseRetriever(self.store, self._embed_query, lambda files: self._file_ids(kb, files))
+        file_ids = lambda files: self._file_ids(kb, files)  # noqa: E731
+        dense = DenseRetriever(self.store, self._embed_query, file_ids)
         if mode == "dense":
             return dense
-        lexical = LexicalRetriever(self.store, self._lexical_for(kb), kb.id, lambda files: self._file_ids(kb, files))
+        lexical = LexicalRetriever(self.store, self._lexical_for(kb), kb.id, file_ids)
         if mode == "bm25":
             return lexical
         s = self.settings

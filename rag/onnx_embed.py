@@ -99,6 +99,9 @@ class OnnxEncoder:
     """The exported graph on ONNX Runtime (`engine="onnx"`) or OpenVINO (`engine="openvino"`,
     the same fp32 graph compiled by OpenVINO's CPU plugin: same vectors, faster on AVX2 CPUs)."""
 
+    _streams = 1  # OpenVINO infer requests run side by side (set when it compiles the graph)
+    _queue = None  # their AsyncInferQueue, when there is more than one
+
     def __init__(self, model_dir: Path, cache_dir: Path, max_length: int, engine: str = "onnx"):
         from tokenizers import Tokenizer
 
@@ -143,9 +146,6 @@ class OnnxEncoder:
         self._streams = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         if self._streams > 1:
             self._queue = ov.AsyncInferQueue(compiled, self._streams)
-
-    _streams = 1
-    _queue = None
 
     def encode(self, texts: list[str], batch_size: int = 32, check=None) -> np.ndarray:
         """Normalised mean-pooled vectors. Texts are tokenised once and run in batches of

@@ -240,36 +240,30 @@ class ChromaStore:
 
     @_guarded
     def query(self, collection, vector, k, where=None) -> list[StoredChunk]:
+        res = self._query(collection, vector, k, where, ["documents", "metadatas", "distances"])
+        return [
+            StoredChunk(i, d, m, 1.0 - float(dist))
+            for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
+        ] if res else []
+
+    @_guarded
+    def nearest(self, collection, vector, k, where=None) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the k nearest chunks, best first, reading nothing else."""
+        res = self._query(collection, vector, k, where, ["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])] if res else []
+
+    def _query(self, collection, vector, k, where, include: list[str]) -> dict | None:
+        """chromadb's answer for the k nearest (through the light reader while it serves), or
+        None when there is nothing."""
         vector = np.asarray([vector], dtype=np.float32)
-        include = ["documents", "metadatas", "distances"]
         res = self._light("query", collection, vector, k, where or None, include)
         if res is _UNSET:
             col = self._col(collection)
             n = col.count()
             if n == 0:
-                return []
+                return None
             res = col.query(query_embeddings=vector, n_results=min(k, n), where=where or None, include=include)
-        if not res["ids"]:
-            return []
-        return [
-            StoredChunk(i, d, m, 1.0 - float(dist))
-            for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
-        ]
-
-    @_guarded
-    def nearest(self, collection, vector, k, where=None) -> list[tuple[str, float]]:
-        """(id, cosine similarity) of the k nearest chunks, best first, reading nothing else."""
-        vector = np.asarray([vector], dtype=np.float32)
-        res = self._light("query", collection, vector, k, where or None, ["distances"])
-        if res is _UNSET:
-            col = self._col(collection)
-            n = col.count()
-            if n == 0:
-                return []
-            res = col.query(query_embeddings=vector, n_results=min(k, n), where=where or None, include=["distances"])
-        if not res["ids"]:
-            return []
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return res if res["ids"] else None
 
     @_guarded
     def get(self, collection, where=None, ids=None, limit=None, offset=0) -> list[StoredChunk]:
