@@ -57,6 +57,17 @@ class SettingsDialog(QDialog):
         self.chunk_tokens = self._spin(32, 2048, s.chunk_tokens)
         self.chunk_overlap = self._spin(0, 512, s.chunk_overlap)
         self.top_k = self._spin(1, 50, s.top_k)
+        self.reranker = QComboBox()
+        self.reranker.setEditable(True)
+        self.reranker.addItem(self.tr("Off"), "")
+        self.reranker.addItem(self.tr("The local LLM (several seconds per question)"), "llm")
+        known = self.reranker.findData(s.reranker)
+        if known >= 0:
+            self.reranker.setCurrentIndex(known)
+        else:
+            self.reranker.setEditText(s.reranker)
+        self.reranker.setToolTip(self.tr("Re-read the best passages before answering: off, the local LLM, "
+                                         "a .gguf file or a cross-encoder model folder"))
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
@@ -110,6 +121,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Chunk size (tokens)"), self.chunk_tokens)
         form.addRow(self.tr("Chunk overlap (tokens)"), self.chunk_overlap)
         form.addRow(self.tr("Passages per answer (top-k)"), self.top_k)
+        form.addRow(self.tr("Re-ranking"), self.reranker)
         form.addRow(self.tr("Temperature"), self.temperature)
         form.addRow(self.tr("Longest answer (tokens)"), self.max_tokens)
         form.addRow(self.tr("Context size (tokens)"), self.context_size)
@@ -149,6 +161,11 @@ class SettingsDialog(QDialog):
             widget.setEnabled(remote)
         self.llm.setEnabled(not remote)
 
+    def _reranker_value(self) -> str:
+        text = self.reranker.currentText().strip()
+        index = self.reranker.findText(text)
+        return self.reranker.itemData(index) if index >= 0 else text
+
     def _choose_gguf(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), str(Path.home()),
                                               self.tr("GGUF models (*.gguf);;All files (*)"))
@@ -162,6 +179,7 @@ class SettingsDialog(QDialog):
             chunk_tokens=self.chunk_tokens.value(),
             chunk_overlap=self.chunk_overlap.value(),
             top_k=self.top_k.value(),
+            reranker=self._reranker_value(),
             temperature=round(self.temperature.value(), 2),
             max_tokens=self.max_tokens.value(),
             context_size=self.context_size.value(),

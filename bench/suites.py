@@ -151,24 +151,30 @@ def bench_gui():
                                                   f"{statistics.median(r['tokens'] for r in cli):.0f}")
 
 
-def bench_retrieval():
+def bench_retrieval(modes: str = "dense,bm25,hybrid", out_name: str = "retrieval.json"):
     """hit@k / MRR / latency of dense, bm25 and hybrid on the public QA set."""
     files = corpus()
     home = RESULTS / "home-retrieval"
     proc = _cli("ingest", *files.values(), home=home)
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stderr)
-    out = _cli("eval", QA_FILE, "--compare", "dense,bm25,hybrid", "--json", home=home)
+    out = _cli("eval", QA_FILE, "--compare", modes, "--json", home=home)
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
     results = json.loads(out.stdout)["results"]
-    (RESULTS / "retrieval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    (RESULTS / out_name).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     for mode, res in results.items():
         o = res["overall"]
         yield row(f"{mode}: hit@1 / hit@5 / MRR (all, n={o['n']})", f"{o['hit@1']:.2f}/{o['hit@5']:.2f}/{o['mrr']:.2f}")
         for lang, r in res["by_lang"].items():
             yield row(f"{mode}: hit@5 lang={lang} (n={r['n']})", f"{r['hit@5']:.2f}")
         yield row(f"{mode}: latency p50 / p95 (ms)", f"{o['p50_ms']:.0f}/{o['p95_ms']:.0f}")
+
+
+def bench_rerank():
+    """Hybrid vs hybrid re-ranked by the bundled LLM (query likelihood), in one run: what
+    the optional second stage gives and what it costs (about 7 minutes on 2 cores)."""
+    yield from bench_retrieval("hybrid,hybrid+rerank", "rerank.json")
 
 
 def bench_abstain():

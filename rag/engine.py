@@ -168,12 +168,10 @@ class Engine:
 
     @cached_property
     def reranker(self):
-        from .errors import SettingsError
-        from .rerank import CrossEncoderReranker
+        """The configured reranker; `--mode ...+rerank` without one uses the local LLM."""
+        from .rerank import LLM_RERANKER, make_reranker
 
-        if not self.settings.reranker:
-            raise SettingsError("no reranker is configured; set reranker to a local cross-encoder folder")
-        return CrossEncoderReranker(self.settings.reranker, self.settings.rerank_candidates)
+        return make_reranker(self.settings.reranker or LLM_RERANKER, self.settings, self.home / "models")
 
     @cached_property
     def chats(self):
@@ -232,11 +230,12 @@ class Engine:
             self._vector_cache.clear()
         if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
             self.__dict__.pop("parser").close()
-        if "reranker" in changed or "rerank_candidates" in changed:
+        if changed & {"reranker", "rerank_candidates", "rrf_k", *self.LLM_FIELDS}:
             self.__dict__.pop("reranker", None)
         return changed
 
     def close(self) -> None:
+        self.__dict__.pop("reranker", None)
         self._store = None  # these two use the catalog's connection, closed below
         self.__dict__.pop("lexical", None)
         if self._generator is not None and hasattr(self._generator, "close"):

@@ -1,10 +1,22 @@
-"""Optional second-stage ranking with a cross-encoder (a local sentence-transformers
-CrossEncoder folder): it reads question and passage together, which is slower than the
-first stage but often sharper. Off by default: on a 2-core CPU it costs far more per
-question than retrieval itself, and no cross-encoder ships with RAG Desk."""
+"""Optional second-stage ranking over the top fused candidates. Two kinds:
+
+- a cross-encoder (a local sentence-transformers CrossEncoder folder): it reads question
+  and passage together; its scores replace the first-stage order;
+- the local LLM, by query likelihood (`reranker = "llm"`, or a path to another .gguf): for
+  each candidate the model reads the passage and then the question, and the candidate's
+  score is the log-probability of the question's tokens after the passage, i.e. how well
+  the passage "explains" the question. No reranking model is needed, and a multilingual
+  LLM (the bundled Gemma 3 is one) also links an English question to a Chinese passage,
+  which the bundled English embedder cannot. A small base model is a weak judge on its
+  own, so its order is fused with the first-stage order by reciprocal rank fusion with
+  equal weights, like dense and BM25 are fused in hybrid search.
+
+Both are off by default: on a 2-core CPU either costs seconds per question (the bench
+measures it), far more than retrieval itself."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import replace
@@ -15,12 +27,18 @@ from typing import Sequence
 from .errors import ModelError
 from .retrieval import Hit
 
+LLM_RERANKER = "llm"
+PASSAGE_PROMPT = "Passage:\n{passage}\n\nA question that this passage answers:"
+QUESTION_TEXT = " {question}"
+MAX_QUESTION_TOKENS = 128
+
 
 class CrossEncoderReranker:
     def __init__(self, model_dir: str | Path, candidates: int = 20):
         self.model_dir = Path(model_dir).expanduser()
         if not (self.model_dir / "config.json").exists():
-            raise ModelError(f"reranker {self.model_dir} is not a local cross-encoder folder (no config.json)")
+            raise ModelError(f"reranker {self.model_dir} is not a local cross-encoder folder (no config.json); "
+                             f"set reranker to such a folder, to a .gguf file, or to \"{LLM_RERANKER}\"")
         self.candidates = candidates
         self._lock = threading.Lock()
 
@@ -42,3 +60,111 @@ class CrossEncoderReranker:
             scores = self.model.predict([(query, h.chunk.text) for h in head], show_progress_bar=False)
         ranked = sorted(zip(head, scores), key=lambda pair: float(pair[1]), reverse=True)
         return [replace(h, score=float(s)) for h, s in ranked] + tail
+
+
+class LlmReranker:
+    """Query-likelihood reranking with a GGUF model run by llama.cpp (its own context, so
+    the answering model's cached prompt is left alone; on a CPU the weights are mapped
+    once and shared between the two)."""
+
+    def __init__(self, model_path: str | Path, candidates: int = 20, rrf_k: int = 60, threads: int = 0,
+                 gpu_layers: str = "auto", memory_limit_mb: int = 0, context: int = 1024):
+        self.model_path = Path(model_path)
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.context = context
+        self._threads, self._gpu_layers, self._memory_limit_mb = threads, gpu_layers, memory_limit_mb
+        self._lock = threading.Lock()
+        self._batch = None
+
+    @cached_property
+    def model(self):
+        from models.gguf import gguf_info
+        from models.hardware import llama_hardware, plan_llm_load
+
+        from .generation import _silence_llama_log
+
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+        _silence_llama_log()
+        plan = plan_llm_load(gguf_info(self.model_path), self.context, self._gpu_layers, self._threads,
+                             self._memory_limit_mb, llama_hardware())
+        try:
+            return Llama(model_path=str(self.model_path), n_ctx=self.context, n_batch=self.context,
+                         n_ubatch=min(512, self.context), n_threads=plan.threads, n_threads_batch=plan.threads,
+                         n_gpu_layers=plan.gpu_layers, verbose=False)
+        except Exception as exc:
+            raise ModelError(f"llama.cpp could not load {self.model_path.name} for reranking ({exc})") from None
+
+    def _tokens(self, text: str, bos: bool) -> list[int]:
+        return self.model.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
+
+    def likelihoods(self, question: str, passages: Sequence[str]) -> list[float]:
+        """log P(question | passage) for each passage, summed over the question's tokens."""
+        import llama_cpp
+        import numpy as np
+
+        with self._lock:
+            llm = self.model
+            ctx, batch, vocab = llm._ctx.ctx, llm._batch.batch, llm.n_vocab()
+            asked = self._tokens(QUESTION_TEXT.format(question=" ".join(question.split())), False)
+            asked = asked[:MAX_QUESTION_TOKENS]
+            room = self.context - len(asked)
+            scores = []
+            for passage in passages:
+                given = self._tokens(PASSAGE_PROMPT.format(passage=passage.strip()), True)
+                if len(given) > room:  # keep the prompt's tail ("Question:") next to the question
+                    tail = self._tokens(PASSAGE_PROMPT.format(passage=""), False)
+                    given = given[: room - len(tail)] + tail
+                tokens = given + asked
+                first = len(given) - 1  # the logits here predict the question's first token
+                llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+                batch.n_tokens = len(tokens)
+                for i, token in enumerate(tokens):
+                    batch.token[i] = token
+                    batch.pos[i] = i
+                    batch.seq_id[i][0] = 0
+                    batch.n_seq_id[i] = 1
+                    batch.logits[i] = first <= i < len(tokens) - 1
+                if llama_cpp.llama_decode(ctx, batch) != 0:
+                    raise ModelError(f"llama.cpp failed to read a passage for reranking ({self.model_path.name})")
+                total = 0.0
+                for j, token in enumerate(asked):
+                    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, first + j), shape=(vocab,))
+                    top = float(logits.max())
+                    total += float(logits[token]) - top - math.log(float(np.exp(logits - top).sum()))
+                scores.append(total)
+            llm.n_tokens = 0  # the high-level object's cached prompt no longer matches the context
+            return scores
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        head, tail = list(hits[: self.candidates]), list(hits[self.candidates :])
+        if not head:
+            return []
+        scores = self.likelihoods(query, [h.chunk.text for h in head])
+        by_model = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
+        model_rank = {i: rank for rank, i in enumerate(by_model, start=1)}
+        fused = [1 / (self.rrf_k + i + 1) + 1 / (self.rrf_k + model_rank[i]) for i in range(len(head))]
+        order = sorted(range(len(head)), key=lambda i: fused[i], reverse=True)  # ties keep the first-stage order
+        out = [replace(head[i], score=fused[i], ranks={**head[i].ranks, "llm": model_rank[i]}) for i in order]
+        return out + tail
+
+
+def make_reranker(setting: str, settings, models_dir: Path):
+    """The reranker a setting names: "llm" (the configured local LLM), a .gguf file, or a
+    cross-encoder folder."""
+    from .errors import SettingsError
+    from .generation import resolve_llm
+
+    common = dict(candidates=settings.rerank_candidates, rrf_k=settings.rrf_k, threads=settings.threads,
+                  gpu_layers=settings.gpu_layers, memory_limit_mb=settings.memory_limit_mb)
+    if setting == LLM_RERANKER:
+        if settings.llm_backend != "llama":
+            raise SettingsError("reranker \"llm\" needs a local GGUF model: set reranker to a .gguf file, "
+                                "since the answering model runs on a server")
+        return LlmReranker(resolve_llm(settings.llm_model, models_dir), **common)
+    if setting.lower().endswith(".gguf"):
+        return LlmReranker(resolve_llm(setting, models_dir), **common)
+    return CrossEncoderReranker(setting, settings.rerank_candidates)

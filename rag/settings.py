@@ -37,7 +37,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
-    reranker: str = ""  # a local cross-encoder folder; empty = no reranking
+    reranker: str = ""  # "" = none; "llm" (the local LLM), a .gguf file, or a cross-encoder folder
     rerank_candidates: int = 20
     fusion_queries: int = 0  # RAG-Fusion: LLM rephrasings of the question searched too (0 = off)
     neighbours: int = 0  # also give the LLM this many chunks before/after each hit

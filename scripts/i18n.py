@@ -201,6 +201,11 @@ ZH = {
     "Chunk size (tokens)": "分块大小（词元）",
     "Chunk overlap (tokens)": "分块重叠（词元）",
     "Passages per answer (top-k)": "每个回答使用的段落数（top-k）",
+    "Re-ranking": "重新排序",
+    "Off": "关闭",
+    "The local LLM (several seconds per question)": "本地大语言模型（每个问题需数秒）",
+    "Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder":
+        "回答前重新审读排名靠前的段落：关闭、本地大语言模型、.gguf 文件或交叉编码器模型文件夹",
     "Temperature": "温度",
     "Longest answer (tokens)": "最长回答（词元）",
     "Context size (tokens)": "上下文长度（词元）",

@@ -182,15 +182,24 @@ def test_settings_dialog_saves_validates_and_offers_a_rebuild(qtbot, open_window
     dialog.gpu_layers.setCurrentText("0")
     dialog.chunk_tokens.setValue(90)
     dialog.top_k.setValue(3)
+    assert dialog.reranker.currentData() == ""  # off by default
+    dialog.reranker.setCurrentIndex(dialog.reranker.findData("llm"))
     dialog.accept()
     new = dialog.result_settings()
-    assert new is not None and new.chunk_tokens == 90 and new.top_k == 3
+    assert new is not None and new.chunk_tokens == 90 and new.top_k == 3 and new.reranker == "llm"
+    typed = SettingsDialog(new, window)
+    qtbot.addWidget(typed)
+    assert typed.reranker.currentData() == "llm"
+    typed.reranker.setEditText(str(tmp_path / "cross-encoder"))
+    assert typed.values()["reranker"] == str(tmp_path / "cross-encoder")
+    typed.reranker.setEditText(typed.tr("Off"))
+    assert typed.values()["reranker"] == ""
 
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
     changed = window.apply_settings(new)
-    assert {"chunk_tokens", "top_k", "gpu_layers"} <= changed
+    assert {"chunk_tokens", "top_k", "gpu_layers", "reranker"} <= changed
     assert window.engine.settings.top_k == 3
     from rag.settings import config_file, load_settings
 

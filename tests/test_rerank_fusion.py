@@ -31,13 +31,85 @@ def test_rerank_orders_by_cross_encoder_scores(make_engine, tmp_path, tiny_cross
     assert [round(s.score, 5) for s in reranked] == [round(float(x), 5) for x in expected]
 
 
-def test_rerank_without_model_is_a_clear_error(make_engine, tmp_path):
-    from rag.errors import SettingsError
+def test_bad_reranker_setting_is_a_clear_error(make_engine, tmp_path, models_dir):
+    from dataclasses import replace
 
-    engine = make_engine()
+    from rag.errors import ModelError, SettingsError
+    from rag.rerank import CrossEncoderReranker, LlmReranker, make_reranker
+    from rag.settings import Settings
+
+    engine = make_engine(reranker=str(tmp_path / "no-such-folder"))
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
-    with pytest.raises(SettingsError, match="no reranker is configured"):
+    with pytest.raises(ModelError, match="no-such-folder.*not a local cross-encoder folder"):
         engine.search("port", mode="hybrid+rerank")
+    engine.update_settings(replace(engine.settings, reranker=""))
+    assert engine.search("port", mode="bm25").sources  # the setting fixed, nothing was lost
+
+    settings = Settings()
+    chosen = make_reranker("llm", settings, models_dir)
+    assert isinstance(chosen, LlmReranker) and chosen.model_path.suffix == ".gguf"
+    (tmp_path / "ce").mkdir()
+    (tmp_path / "ce" / "config.json").write_text("{}")
+    assert isinstance(make_reranker(str(tmp_path / "ce"), settings, models_dir), CrossEncoderReranker)
+    with pytest.raises(ModelError, match="missing.gguf does not exist"):
+        make_reranker(str(tmp_path / "missing.gguf"), settings, models_dir)
+    with pytest.raises(SettingsError, match="needs a local GGUF"):
+        make_reranker("llm", replace(settings, llm_backend="openai"), models_dir)
+
+
+@pytest.fixture(scope="module")
+def llm_reranker(models_dir):
+    from models.bundled import llm_path
+    from rag.rerank import LlmReranker
+
+    return LlmReranker(llm_path(models_dir), candidates=6)
+
+
+def test_llm_likelihood_matches_llama_cpp_logits_and_prefers_the_passage_that_answers(llm_reranker):
+    import numpy as np
+    from llama_cpp import Llama
+
+    from rag.rerank import PASSAGE_PROMPT, QUESTION_TEXT
+
+    question = "What colour is the calibration lever?"
+    passages = ["To calibrate the press, raise the blue calibration lever until it clicks.",
+                "Espresso machines need their water filter changed every two months."]
+    scores = llm_reranker.likelihoods(question, passages)
+    assert scores[0] > scores[1]
+    assert llm_reranker.likelihoods(question, passages[::-1]) == pytest.approx(scores[::-1], abs=1e-3)
+
+    # The same log-probabilities through llama-cpp-python's own full-logits path.
+    ref = Llama(model_path=str(llm_reranker.model_path), n_ctx=256, logits_all=True, verbose=False)
+    for passage, score in zip(passages, scores):
+        given = ref.tokenize(PASSAGE_PROMPT.format(passage=passage).encode(), add_bos=True, special=False)
+        asked = ref.tokenize(QUESTION_TEXT.format(question=question).encode(), add_bos=False, special=False)
+        ref.reset()
+        ref.eval(given + asked)
+        logits = np.asarray(ref.scores[len(given) - 1: len(given) + len(asked) - 1], dtype=np.float64)
+        top = logits.max(axis=1, keepdims=True)
+        logp = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+        assert float(logp[np.arange(len(asked)), asked].sum()) == pytest.approx(score, abs=0.05)
+
+
+def test_llm_rerank_fuses_model_order_with_first_stage_order(make_engine, tmp_path, llm_reranker):
+    pages = [["Coffee machines need their water filter changed every two months."] * 3,
+             ["Gardening: tomatoes need sun and water every day."] * 3,
+             ["The admin console listens on port 8443 by default; change it with --admin-port."] * 3,
+             ["Port wine comes from the Douro valley."] * 3]
+    make_pdf(tmp_path / "m.pdf", pages)
+    engine = make_engine(rerank_candidates=6)
+    engine.__dict__["reranker"] = llm_reranker  # the session's loaded model
+    list(engine.ingest([tmp_path / "m.pdf"]))
+    query = "Which port does the admin console use?"
+    plain = engine.search(query, k=4, mode="hybrid").sources
+    reranked = engine.search(query, k=4, mode="hybrid+rerank").sources
+    assert sorted(s.page for s in plain) == sorted(s.page for s in reranked) == [1, 2, 3, 4]
+    scores = llm_reranker.likelihoods(query, [s.text for s in plain])
+    by_model = sorted(range(4), key=lambda i: scores[i], reverse=True)
+    fused = {plain[i].page: 1 / (61 + i) + 1 / (61 + by_model.index(i)) for i in range(4)}
+    assert [s.page for s in reranked] == sorted(fused, key=lambda p: -fused[p])
+    assert [s.score for s in reranked] == pytest.approx([fused[s.page] for s in reranked])
+    assert reranked[0].page == 3
 
 
 def test_fusion_searches_the_rephrasings_too(make_engine, tmp_path):

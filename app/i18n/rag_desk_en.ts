@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="223" />
         <source>Where RAG Desk keeps its data</source>
         <translation>Where RAG Desk keeps its data</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="212" />
+        <location filename="../dialogs.py" line="230" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="215" />
+        <location filename="../dialogs.py" line="233" />
         <source>Open data folder</source>
         <translation>Open data folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="217" />
+        <location filename="../dialogs.py" line="235" />
         <source>Delete all data…</source>
         <translation>Delete all data…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="218" />
+        <location filename="../dialogs.py" line="236" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>Delete every knowledge base, chat, cached model and the log</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="237" />
+        <location filename="../dialogs.py" line="255" />
         <source>File: {path}</source>
         <translation>File: {path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="238" />
+        <location filename="../dialogs.py" line="256" />
         <source>Status: {state}</source>
         <translation>Status: {state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="239" />
+        <location filename="../dialogs.py" line="257" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>Pages: {pages}    Chunks: {chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="261" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256: {sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="245" />
+        <location filename="../dialogs.py" line="263" />
         <source>Problem: {error}</source>
         <translation>Problem: {error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="247" />
+        <location filename="../dialogs.py" line="265" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>The source file is no longer there; its stored text still answers questions.</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="895" />
+        <location filename="../window.py" line="894" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="898" />
+        <location filename="../window.py" line="897" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
@@ -726,47 +726,47 @@
         <translation>Wait for indexing and answers to finish before deleting data.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="871" />
+        <location filename="../window.py" line="870" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}: could not delete ({why})</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="884" />
         <source>All data deleted.</source>
         <translation>All data deleted.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="888" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="888" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="899" />
+        <location filename="../window.py" line="898" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>
@@ -1024,172 +1024,192 @@
         <translation>The bundled model, or a sentence-transformers model folder on disk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="71" />
+        <location filename="../dialogs.py" line="62" />
+        <source>Off</source>
+        <translation>Off</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="63" />
+        <source>The local LLM (several seconds per question)</source>
+        <translation>The local LLM (several seconds per question)</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="69" />
+        <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
+        <translation>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="82" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="73" />
+        <location filename="../dialogs.py" line="84" />
         <source>automatic</source>
         <translation>automatic</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>System</source>
         <translation>System</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>Light</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>Dark</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="79" />
+        <location filename="../dialogs.py" line="90" />
         <source>System language</source>
         <translation>System language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="93" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>Takes effect when RAG Desk starts again</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="85" />
+        <location filename="../dialogs.py" line="96" />
         <source>On this computer (llama.cpp)</source>
         <translation>On this computer (llama.cpp)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="97" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI-compatible server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="104" />
         <source>Chat (instruct models)</source>
         <translation>Chat (instruct models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="105" />
         <source>Completion (base models)</source>
         <translation>Completion (base models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="108" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>empty = on this computer; or http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="115" />
         <source>Answers from</source>
         <translation>Answers from</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="116" />
         <source>LLM server URL</source>
         <translation>LLM server URL</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="106" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server API key</source>
         <translation>LLM server API key</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="107" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API</source>
         <translation>LLM server API</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM model file</source>
         <translation>LLM model file</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="109" />
+        <location filename="../dialogs.py" line="120" />
         <source>Embedding model</source>
         <translation>Embedding model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="110" />
+        <location filename="../dialogs.py" line="121" />
         <source>Chunk size (tokens)</source>
         <translation>Chunk size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="111" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk overlap (tokens)</source>
         <translation>Chunk overlap (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="112" />
+        <location filename="../dialogs.py" line="123" />
         <source>Passages per answer (top-k)</source>
         <translation>Passages per answer (top-k)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="113" />
+        <location filename="../dialogs.py" line="124" />
+        <source>Re-ranking</source>
+        <translation>Re-ranking</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="125" />
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="114" />
+        <location filename="../dialogs.py" line="126" />
         <source>Longest answer (tokens)</source>
         <translation>Longest answer (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="127" />
         <source>Context size (tokens)</source>
         <translation>Context size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="128" />
         <source>GPU layers</source>
         <translation>GPU layers</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="129" />
         <source>CPU threads</source>
         <translation>CPU threads</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="130" />
         <source>Theme</source>
         <translation>Theme</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="131" />
         <source>Language</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="132" />
         <source>Vector store server</source>
         <translation>Vector store server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store token</source>
         <translation>Vector store token</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="134" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="153" />
+        <location filename="../dialogs.py" line="170" />
         <source>Choose a GGUF model</source>
         <translation>Choose a GGUF model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="154" />
+        <location filename="../dialogs.py" line="171" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF models (*.gguf);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="187" />
+        <location filename="../dialogs.py" line="205" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
     </message>

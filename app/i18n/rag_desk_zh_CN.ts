@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="223" />
         <source>Where RAG Desk keeps its data</source>
         <translation>RAG Desk 的数据存放位置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="212" />
+        <location filename="../dialogs.py" line="230" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="215" />
+        <location filename="../dialogs.py" line="233" />
         <source>Open data folder</source>
         <translation>打开数据文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="217" />
+        <location filename="../dialogs.py" line="235" />
         <source>Delete all data…</source>
         <translation>删除全部数据…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="218" />
+        <location filename="../dialogs.py" line="236" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>删除所有知识库、对话、缓存的模型和日志</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="237" />
+        <location filename="../dialogs.py" line="255" />
         <source>File: {path}</source>
         <translation>文件：{path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="238" />
+        <location filename="../dialogs.py" line="256" />
         <source>Status: {state}</source>
         <translation>状态：{state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="239" />
+        <location filename="../dialogs.py" line="257" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>页数：{pages}    分块：{chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="261" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256：{sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="245" />
+        <location filename="../dialogs.py" line="263" />
         <source>Problem: {error}</source>
         <translation>问题：{error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="247" />
+        <location filename="../dialogs.py" line="265" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
     </message>
@@ -298,7 +298,7 @@
     </message>
     <message>
         <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="894" />
+        <location filename="../window.py" line="893" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -309,7 +309,7 @@
     </message>
     <message>
         <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
@@ -330,7 +330,7 @@
     </message>
     <message>
         <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
@@ -361,7 +361,7 @@
     </message>
     <message>
         <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="893" />
+        <location filename="../window.py" line="892" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
@@ -382,13 +382,13 @@
     </message>
     <message>
         <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="895" />
+        <location filename="../window.py" line="894" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
         <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="898" />
+        <location filename="../window.py" line="897" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
@@ -434,7 +434,7 @@
     </message>
     <message>
         <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
@@ -726,47 +726,47 @@
         <translation>请等待索引和回答完成后再删除数据。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="871" />
+        <location filename="../window.py" line="870" />
         <source>{path}: could not delete ({why})</source>
         <translation>{path}：无法删除（{why}）</translation>
     </message>
     <message>
-        <location filename="../window.py" line="885" />
+        <location filename="../window.py" line="884" />
         <source>All data deleted.</source>
         <translation>全部数据已删除。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="888" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="888" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="889" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="890" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="892" />
+        <location filename="../window.py" line="891" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="899" />
+        <location filename="../window.py" line="898" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>
@@ -1024,172 +1024,192 @@
         <translation>内置模型，或磁盘上的 sentence-transformers 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="71" />
+        <location filename="../dialogs.py" line="62" />
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="63" />
+        <source>The local LLM (several seconds per question)</source>
+        <translation>本地大语言模型（每个问题需数秒）</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="69" />
+        <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
+        <translation>回答前重新审读排名靠前的段落：关闭、本地大语言模型、.gguf 文件或交叉编码器模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="82" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>放到 GPU 上的 LLM 层数：auto、all 或一个数字（0 = 只用 CPU）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="73" />
+        <location filename="../dialogs.py" line="84" />
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="86" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="79" />
+        <location filename="../dialogs.py" line="90" />
         <source>System language</source>
         <translation>系统语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="93" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>重新启动 RAG Desk 后生效</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="85" />
+        <location filename="../dialogs.py" line="96" />
         <source>On this computer (llama.cpp)</source>
         <translation>在这台电脑上（llama.cpp）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="97" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="104" />
         <source>Chat (instruct models)</source>
         <translation>对话（指令模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="105" />
         <source>Completion (base models)</source>
         <translation>补全（基础模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="108" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>留空 = 在这台电脑上；或 http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="115" />
         <source>Answers from</source>
         <translation>回答来自</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="116" />
         <source>LLM server URL</source>
         <translation>LLM 服务器地址</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="106" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server API key</source>
         <translation>LLM 服务器 API 密钥</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="107" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API</source>
         <translation>LLM 服务器接口</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM model file</source>
         <translation>LLM 模型文件</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="109" />
+        <location filename="../dialogs.py" line="120" />
         <source>Embedding model</source>
         <translation>嵌入模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="110" />
+        <location filename="../dialogs.py" line="121" />
         <source>Chunk size (tokens)</source>
         <translation>分块大小（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="111" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk overlap (tokens)</source>
         <translation>分块重叠（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="112" />
+        <location filename="../dialogs.py" line="123" />
         <source>Passages per answer (top-k)</source>
         <translation>每个回答使用的段落数（top-k）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="113" />
+        <location filename="../dialogs.py" line="124" />
+        <source>Re-ranking</source>
+        <translation>重新排序</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="125" />
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="114" />
+        <location filename="../dialogs.py" line="126" />
         <source>Longest answer (tokens)</source>
         <translation>最长回答（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="127" />
         <source>Context size (tokens)</source>
         <translation>上下文长度（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="128" />
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="129" />
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="130" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="131" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="132" />
         <source>Vector store server</source>
         <translation>向量库服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store token</source>
         <translation>向量库令牌</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="134" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="153" />
+        <location filename="../dialogs.py" line="170" />
         <source>Choose a GGUF model</source>
         <translation>选择 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="154" />
+        <location filename="../dialogs.py" line="171" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="187" />
+        <location filename="../dialogs.py" line="205" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
     </message>

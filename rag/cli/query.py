@@ -7,8 +7,10 @@ import click
 from .common import emit_json, kb_option, make_engine
 
 k_option = click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="Number of passages.")
-mode_option = click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid", "hybrid+rerank"]), default=None,
-                           help="Retrieval: dense, bm25, hybrid or hybrid+rerank (default: retrieval_mode, hybrid).")
+mode_option = click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid", "dense+rerank", "bm25+rerank",
+                                                        "hybrid+rerank"]), default=None,
+                           help="Retrieval: dense, bm25 or hybrid (default: retrieval_mode, hybrid); +rerank "
+                                "re-reads the top candidates with the reranker setting, or the local LLM.")
 file_option = click.option("--file", "files", multiple=True, metavar="NAME",
                            help="Only search these files (base name or path); repeatable.")
 
