@@ -801,7 +801,8 @@ class Engine:
         return tuple(out)
 
     def search(self, query: str, kb: str | None = None, k: int | None = None,
-               files: Sequence[str] = (), mode: str | None = None) -> SearchResult:
+               files: Sequence[str] = (), mode: str | None = None,
+               cancel: threading.Event | None = None) -> SearchResult:
         kbrec = self._kb(kb)
         if not query.strip():
             raise RagError("the question is empty; type a question")
@@ -836,7 +837,7 @@ class Engine:
             hits = rrf_fuse(lists, {}, self.settings.rrf_k, key=page_key)
         hits = one_per_page(hits)
         if rerank:
-            hits = self.reranker.rerank(query, hits)
+            hits = self.reranker.rerank(query, hits, cancel)
         hits = hits[:k]
         from .abstain import measure
 
@@ -862,7 +863,7 @@ class Engine:
             preload(prompt_prefix(question, language))
         query = standalone_query(question, history, self.settings.followup_rewrite,
                                  self.generator if self.settings.followup_rewrite == "llm" else None)
-        found = self.search(query, kb, k, files, mode)
+        found = self.search(query, kb, k, files, mode, cancel)
         if not found.sources:
             kbrec = self._kb(kb)
             if kbrec.embed_model is None or self.store.count(kbrec.collection) == 0:

@@ -52,7 +52,7 @@ class CrossEncoderReranker:
         except Exception as exc:
             raise ModelError(f"could not load reranker from {self.model_dir}: {exc}") from None
 
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+    def rerank(self, query: str, hits: Sequence[Hit], cancel: threading.Event | None = None) -> list[Hit]:
         head, tail = list(hits[: self.candidates]), list(hits[self.candidates :])
         if not head:
             return []
@@ -101,8 +101,10 @@ class LlmReranker:
     def _tokens(self, text: str, bos: bool) -> list[int]:
         return self.model.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
 
-    def likelihoods(self, question: str, passages: Sequence[str]) -> list[float]:
-        """log P(question | passage) for each passage, summed over the question's tokens."""
+    def likelihoods(self, question: str, passages: Sequence[str],
+                    cancel: threading.Event | None = None) -> list[float] | None:
+        """log P(question | passage) for each passage, summed over the question's tokens;
+        None when `cancel` was set before the last passage was read."""
         import llama_cpp
         import numpy as np
 
@@ -114,6 +116,9 @@ class LlmReranker:
             room = self.context - len(asked)
             scores = []
             for passage in passages:
+                if cancel is not None and cancel.is_set():
+                    llm.n_tokens = 0
+                    return None
                 given = self._tokens(PASSAGE_PROMPT.format(passage=passage.strip()), True)
                 if len(given) > room:  # keep the prompt's tail ("Question:") next to the question
                     tail = self._tokens(PASSAGE_PROMPT.format(passage=""), False)
@@ -139,11 +144,14 @@ class LlmReranker:
             llm.n_tokens = 0  # the high-level object's cached prompt no longer matches the context
             return scores
 
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+    def rerank(self, query: str, hits: Sequence[Hit], cancel: threading.Event | None = None) -> list[Hit]:
+        """Stopped midway by `cancel`, it returns the first-stage order unchanged."""
         head, tail = list(hits[: self.candidates]), list(hits[self.candidates :])
         if not head:
             return []
-        scores = self.likelihoods(query, [h.chunk.text for h in head])
+        scores = self.likelihoods(query, [h.chunk.text for h in head], cancel)
+        if scores is None:
+            return list(hits)
         by_model = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
         model_rank = {i: rank for rank, i in enumerate(by_model, start=1)}
         fused = [1 / (self.rrf_k + i + 1) + 1 / (self.rrf_k + model_rank[i]) for i in range(len(head))]

@@ -91,6 +91,31 @@ def test_llm_likelihood_matches_llama_cpp_logits_and_prefers_the_passage_that_an
         assert float(logp[np.arange(len(asked)), asked].sum()) == pytest.approx(score, abs=0.05)
 
 
+def test_llm_rerank_stops_on_cancel_and_keeps_the_first_stage_order(make_engine, tmp_path, llm_reranker):
+    import threading
+
+    class SetOnThirdLook(threading.Event):
+        looks = 0
+
+        def is_set(self):
+            self.looks += 1
+            return self.looks >= 3
+
+    make_pdf(tmp_path / "c.pdf", [[f"Section {i}: the valve {i} opens at {i * 10} kPa."] * 3 for i in range(6)])
+    engine = make_engine(rerank_candidates=6)
+    list(engine.ingest([tmp_path / "c.pdf"]))
+    query = "At what pressure does valve 4 open?"
+    plain = engine.search(query, k=6, mode="hybrid").sources
+    engine.__dict__["reranker"] = llm_reranker
+    stop = SetOnThirdLook()
+    stopped = engine.search(query, k=6, mode="hybrid+rerank", cancel=stop).sources
+    assert stop.looks == 3  # two passages read, then it stopped
+    assert [(s.page, s.score) for s in stopped] == [(s.page, s.score) for s in plain]
+    assert llm_reranker.likelihoods(query, ["valve 4 opens at 40 kPa"], SetOnThirdLook()) is not None
+    full = engine.search(query, k=6, mode="hybrid+rerank").sources
+    assert sorted(s.page for s in full) == sorted(s.page for s in plain)
+
+
 def test_llm_rerank_fuses_model_order_with_first_stage_order(make_engine, tmp_path, llm_reranker):
     pages = [["Coffee machines need their water filter changed every two months."] * 3,
              ["Gardening: tomatoes need sun and water every day."] * 3,
