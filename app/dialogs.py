@@ -59,6 +59,7 @@ class SettingsDialog(QDialog):
         self.top_k = self._spin(1, 50, s.top_k)
         self.reranker = QComboBox()
         self.reranker.setEditable(True)
+        self.reranker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # a typed path stays text
         self.reranker.addItem(self.tr("Off"), "")
         self.reranker.addItem(self.tr("The local LLM (several seconds per question)"), "llm")
         known = self.reranker.findData(s.reranker)
@@ -163,8 +164,10 @@ class SettingsDialog(QDialog):
 
     def _reranker_value(self) -> str:
         text = self.reranker.currentText().strip()
-        index = self.reranker.findText(text)
-        return self.reranker.itemData(index) if index >= 0 else text
+        for index in range(self.reranker.count()):  # the built-in choices, shown translated
+            if self.reranker.itemText(index) == text and isinstance(self.reranker.itemData(index), str):
+                return self.reranker.itemData(index)
+        return text
 
     def _choose_gguf(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF model"), str(Path.home()),
@@ -204,6 +207,11 @@ class SettingsDialog(QDialog):
                     and not Path(settings.llm_model).expanduser().is_file()):
                 raise SettingsError(self.tr("{path}: no such model file; choose a .gguf file or the bundled model")
                                     .format(path=settings.llm_model))
+            from rag.rerank import reranker_problem
+
+            problem = reranker_problem(settings)
+            if problem:
+                raise SettingsError(problem)
         except SettingsError as err:
             self.error.setText(str(err))
             self.error.show()

@@ -231,11 +231,16 @@ class Engine:
         if changed & set(self.PARSER_FIELDS) and "parser" in self.__dict__:
             self.__dict__.pop("parser").close()
         if changed & {"reranker", "rerank_candidates", "rrf_k", *self.LLM_FIELDS}:
-            self.__dict__.pop("reranker", None)
+            self._close_reranker()
         return changed
 
+    def _close_reranker(self) -> None:
+        reranker = self.__dict__.pop("reranker", None)
+        if hasattr(reranker, "close"):
+            reranker.close()
+
     def close(self) -> None:
-        self.__dict__.pop("reranker", None)
+        self._close_reranker()
         self._store = None  # these two use the catalog's connection, closed below
         self.__dict__.pop("lexical", None)
         if self._generator is not None and hasattr(self._generator, "close"):

@@ -16,6 +16,7 @@ measures it), far more than retrieval itself."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -91,6 +92,8 @@ class LlmReranker:
         _silence_llama_log()
         plan = plan_llm_load(gguf_info(self.model_path), self.context, self._gpu_layers, self._threads,
                              self._memory_limit_mb, llama_hardware())
+        for warning in plan.warnings:
+            logging.getLogger("rag.rerank").warning("warning (reranker): %s", warning)
         try:
             return Llama(model_path=str(self.model_path), n_ctx=self.context, n_batch=self.context,
                          n_ubatch=min(512, self.context), n_threads=plan.threads, n_threads_batch=plan.threads,
@@ -120,8 +123,8 @@ class LlmReranker:
                     llm.n_tokens = 0
                     return None
                 given = self._tokens(PASSAGE_PROMPT.format(passage=passage.strip()), True)
-                if len(given) > room:  # keep the prompt's tail ("Question:") next to the question
-                    tail = self._tokens(PASSAGE_PROMPT.format(passage=""), False)
+                if len(given) > room:  # keep the prompt's ending next to the question
+                    tail = self._tokens(PASSAGE_PROMPT.split("{passage}")[1], False)
                     given = given[: room - len(tail)] + tail
                 tokens = given + asked
                 first = len(given) - 1  # the logits here predict the question's first token
@@ -157,7 +160,38 @@ class LlmReranker:
         fused = [1 / (self.rrf_k + i + 1) + 1 / (self.rrf_k + model_rank[i]) for i in range(len(head))]
         order = sorted(range(len(head)), key=lambda i: fused[i], reverse=True)  # ties keep the first-stage order
         out = [replace(head[i], score=fused[i], ranks={**head[i].ranks, "llm": model_rank[i]}) for i in order]
-        return out + tail
+        # Past the candidates only the first-stage vote counts, so scores keep falling.
+        return out + [replace(h, score=1 / (self.rrf_k + len(head) + n)) for n, h in enumerate(tail, start=1)]
+
+    def close(self) -> None:
+        """Free the model (after a search that is using it)."""
+        with self._lock:
+            model = self.__dict__.pop("model", None)
+            if model is not None:
+                model.close()
+
+
+def _is_llm(setting: str) -> bool:
+    return setting.strip().lower() == LLM_RERANKER
+
+
+def reranker_problem(settings) -> str | None:
+    """What is wrong with the reranker setting, found without loading anything (the
+    settings dialog refuses it), or None."""
+    setting = settings.reranker.strip()
+    if not setting:
+        return None
+    if _is_llm(setting):
+        if settings.llm_backend != "llama":
+            return ("re-ranking with the local LLM needs the answers to come from this computer (llama.cpp); "
+                    "set the reranker to a .gguf file instead")
+        return None
+    path = Path(setting).expanduser()
+    if setting.lower().endswith(".gguf"):
+        return None if path.is_file() else f"reranker {path}: no such .gguf file"
+    if not (path / "config.json").is_file():
+        return f"reranker {path} is not a cross-encoder model folder (no config.json)"
+    return None
 
 
 def make_reranker(setting: str, settings, models_dir: Path):
@@ -168,11 +202,15 @@ def make_reranker(setting: str, settings, models_dir: Path):
 
     common = dict(candidates=settings.rerank_candidates, rrf_k=settings.rrf_k, threads=settings.threads,
                   gpu_layers=settings.gpu_layers, memory_limit_mb=settings.memory_limit_mb)
-    if setting == LLM_RERANKER:
+    if _is_llm(setting):
         if settings.llm_backend != "llama":
-            raise SettingsError("reranker \"llm\" needs a local GGUF model: set reranker to a .gguf file, "
-                                "since the answering model runs on a server")
+            raise SettingsError("re-ranking with the local LLM needs llm_backend = llama: the answering model "
+                                "runs on a server; set reranker to a .gguf file")
         return LlmReranker(resolve_llm(settings.llm_model, models_dir), **common)
     if setting.lower().endswith(".gguf"):
-        return LlmReranker(resolve_llm(setting, models_dir), **common)
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            raise ModelError(f"reranker {path} does not exist; set reranker to a .gguf file, a cross-encoder "
+                             f"folder or \"{LLM_RERANKER}\"")
+        return LlmReranker(path, **common)
     return CrossEncoderReranker(setting, settings.rerank_candidates)

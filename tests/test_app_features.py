@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QUrl  # noqa: E402
+from PySide6.QtCore import Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
@@ -190,9 +190,16 @@ def test_settings_dialog_saves_validates_and_offers_a_rebuild(qtbot, open_window
     typed = SettingsDialog(new, window)
     qtbot.addWidget(typed)
     assert typed.reranker.currentData() == "llm"
-    typed.reranker.setEditText(str(tmp_path / "cross-encoder"))
+    typed.reranker.lineEdit().setText(str(tmp_path / "cross-encoder"))
+    qtbot.keyClick(typed.reranker.lineEdit(), Qt.Key.Key_Return)  # Enter adds no item without a value
     assert typed.values()["reranker"] == str(tmp_path / "cross-encoder")
-    typed.reranker.setEditText(typed.tr("Off"))
+    typed.accept()
+    assert typed.result_settings() is None and "no config.json" in typed.error.text()
+    (tmp_path / "cross-encoder").mkdir()
+    (tmp_path / "cross-encoder" / "config.json").write_text("{}")
+    typed.accept()
+    assert typed.result_settings().reranker == str(tmp_path / "cross-encoder")
+    typed.reranker.setEditText(typed.reranker.itemText(0))  # "Off"
     assert typed.values()["reranker"] == ""
 
     asked = []

@@ -51,10 +51,20 @@ def test_bad_reranker_setting_is_a_clear_error(make_engine, tmp_path, models_dir
     (tmp_path / "ce").mkdir()
     (tmp_path / "ce" / "config.json").write_text("{}")
     assert isinstance(make_reranker(str(tmp_path / "ce"), settings, models_dir), CrossEncoderReranker)
-    with pytest.raises(ModelError, match="missing.gguf does not exist"):
+    with pytest.raises(ModelError, match="reranker .*missing.gguf does not exist; set reranker to"):
         make_reranker(str(tmp_path / "missing.gguf"), settings, models_dir)
-    with pytest.raises(SettingsError, match="needs a local GGUF"):
-        make_reranker("llm", replace(settings, llm_backend="openai"), models_dir)
+    served = replace(settings, llm_backend="openai")
+    with pytest.raises(SettingsError, match="needs llm_backend = llama"):
+        make_reranker("llm", served, models_dir)
+
+    from rag.rerank import reranker_problem
+
+    assert reranker_problem(settings) is None
+    assert reranker_problem(replace(settings, reranker=" LLM ")) is None
+    assert "answers to come from this computer" in reranker_problem(replace(served, reranker="llm"))
+    assert "missing.gguf: no such .gguf file" in reranker_problem(replace(settings, reranker=str(tmp_path / "missing.gguf")))
+    assert "no config.json" in reranker_problem(replace(settings, reranker=str(tmp_path)))
+    assert reranker_problem(replace(settings, reranker=str(tmp_path / "ce"))) is None
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +83,16 @@ def test_llm_likelihood_matches_llama_cpp_logits_and_prefers_the_passage_that_an
 
     question = "What colour is the calibration lever?"
     passages = ["To calibrate the press, raise the blue calibration lever until it clicks.",
-                "Espresso machines need their water filter changed every two months."]
+                "Espresso machines need their water filter changed every two months.",
+                # about 600 tokens: read in two of llama.cpp's 512-token micro-batches
+                " ".join(f"Step {i}: check gauge {i} and note its reading in the log book." for i in range(32))]
     scores = llm_reranker.likelihoods(question, passages)
     assert scores[0] > scores[1]
     assert llm_reranker.likelihoods(question, passages[::-1]) == pytest.approx(scores[::-1], abs=1e-3)
 
     # The same log-probabilities through llama-cpp-python's own full-logits path.
-    ref = Llama(model_path=str(llm_reranker.model_path), n_ctx=256, logits_all=True, verbose=False)
+    ref = Llama(model_path=str(llm_reranker.model_path), n_ctx=768, logits_all=True, verbose=False)
+    assert 512 < len(ref.tokenize(passages[2].encode())) < 700
     for passage, score in zip(passages, scores):
         given = ref.tokenize(PASSAGE_PROMPT.format(passage=passage).encode(), add_bos=True, special=False)
         asked = ref.tokenize(QUESTION_TEXT.format(question=question).encode(), add_bos=False, special=False)
@@ -89,6 +102,11 @@ def test_llm_likelihood_matches_llama_cpp_logits_and_prefers_the_passage_that_an
         top = logits.max(axis=1, keepdims=True)
         logp = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
         assert float(logp[np.arange(len(asked)), asked].sum()) == pytest.approx(score, abs=0.05)
+    ref.close()
+
+    # A passage longer than the reranker's context is cut, keeping the prompt's ending.
+    long_scores = llm_reranker.likelihoods(question, [passages[2] * 4, passages[0]])
+    assert -200 < long_scores[0] < 0 and long_scores[1] == pytest.approx(scores[0], abs=1e-3)
 
 
 def test_llm_rerank_stops_on_cancel_and_keeps_the_first_stage_order(make_engine, tmp_path, llm_reranker):

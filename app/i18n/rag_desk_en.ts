@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="223" />
+        <location filename="../dialogs.py" line="231" />
         <source>Where RAG Desk keeps its data</source>
         <translation>Where RAG Desk keeps its data</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="230" />
+        <location filename="../dialogs.py" line="238" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="233" />
+        <location filename="../dialogs.py" line="241" />
         <source>Open data folder</source>
         <translation>Open data folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="235" />
+        <location filename="../dialogs.py" line="243" />
         <source>Delete all data…</source>
         <translation>Delete all data…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="236" />
+        <location filename="../dialogs.py" line="244" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>Delete every knowledge base, chat, cached model and the log</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="255" />
+        <location filename="../dialogs.py" line="263" />
         <source>File: {path}</source>
         <translation>File: {path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="256" />
+        <location filename="../dialogs.py" line="264" />
         <source>Status: {state}</source>
         <translation>Status: {state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="257" />
+        <location filename="../dialogs.py" line="265" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>Pages: {pages}    Chunks: {chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="261" />
+        <location filename="../dialogs.py" line="269" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256: {sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="271" />
         <source>Problem: {error}</source>
         <translation>Problem: {error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="265" />
+        <location filename="../dialogs.py" line="273" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>The source file is no longer there; its stored text still answers questions.</translation>
     </message>
@@ -1024,192 +1024,192 @@
         <translation>The bundled model, or a sentence-transformers model folder on disk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62" />
+        <location filename="../dialogs.py" line="63" />
         <source>Off</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="64" />
         <source>The local LLM (several seconds per question)</source>
         <translation>The local LLM (several seconds per question)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="69" />
+        <location filename="../dialogs.py" line="70" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="83" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="84" />
+        <location filename="../dialogs.py" line="85" />
         <source>automatic</source>
         <translation>automatic</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>System</source>
         <translation>System</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Light</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Dark</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="91" />
         <source>System language</source>
         <translation>System language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="94" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>Takes effect when RAG Desk starts again</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="97" />
         <source>On this computer (llama.cpp)</source>
         <translation>On this computer (llama.cpp)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="98" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI-compatible server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="105" />
         <source>Chat (instruct models)</source>
         <translation>Chat (instruct models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="106" />
         <source>Completion (base models)</source>
         <translation>Completion (base models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="109" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>empty = on this computer; or http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="116" />
         <source>Answers from</source>
         <translation>Answers from</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server URL</source>
         <translation>LLM server URL</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API key</source>
         <translation>LLM server API key</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM server API</source>
         <translation>LLM server API</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="120" />
         <source>LLM model file</source>
         <translation>LLM model file</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="121" />
         <source>Embedding model</source>
         <translation>Embedding model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk size (tokens)</source>
         <translation>Chunk size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="123" />
         <source>Chunk overlap (tokens)</source>
         <translation>Chunk overlap (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="124" />
         <source>Passages per answer (top-k)</source>
         <translation>Passages per answer (top-k)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="125" />
         <source>Re-ranking</source>
         <translation>Re-ranking</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="126" />
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="127" />
         <source>Longest answer (tokens)</source>
         <translation>Longest answer (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="128" />
         <source>Context size (tokens)</source>
         <translation>Context size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="129" />
         <source>GPU layers</source>
         <translation>GPU layers</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="130" />
         <source>CPU threads</source>
         <translation>CPU threads</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="131" />
         <source>Theme</source>
         <translation>Theme</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="132" />
         <source>Language</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store server</source>
         <translation>Vector store server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="134" />
         <source>Vector store token</source>
         <translation>Vector store token</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="135" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="170" />
+        <location filename="../dialogs.py" line="173" />
         <source>Choose a GGUF model</source>
         <translation>Choose a GGUF model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="171" />
+        <location filename="../dialogs.py" line="174" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF models (*.gguf);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="208" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
     </message>

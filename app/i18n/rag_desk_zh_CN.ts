@@ -84,27 +84,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="223" />
+        <location filename="../dialogs.py" line="231" />
         <source>Where RAG Desk keeps its data</source>
         <translation>RAG Desk 的数据存放位置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="230" />
+        <location filename="../dialogs.py" line="238" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="233" />
+        <location filename="../dialogs.py" line="241" />
         <source>Open data folder</source>
         <translation>打开数据文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="235" />
+        <location filename="../dialogs.py" line="243" />
         <source>Delete all data…</source>
         <translation>删除全部数据…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="236" />
+        <location filename="../dialogs.py" line="244" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>删除所有知识库、对话、缓存的模型和日志</translation>
     </message>
@@ -112,32 +112,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="255" />
+        <location filename="../dialogs.py" line="263" />
         <source>File: {path}</source>
         <translation>文件：{path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="256" />
+        <location filename="../dialogs.py" line="264" />
         <source>Status: {state}</source>
         <translation>状态：{state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="257" />
+        <location filename="../dialogs.py" line="265" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>页数：{pages}    分块：{chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="261" />
+        <location filename="../dialogs.py" line="269" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256：{sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="271" />
         <source>Problem: {error}</source>
         <translation>问题：{error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="265" />
+        <location filename="../dialogs.py" line="273" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
     </message>
@@ -1024,192 +1024,192 @@
         <translation>内置模型，或磁盘上的 sentence-transformers 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62" />
+        <location filename="../dialogs.py" line="63" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="64" />
         <source>The local LLM (several seconds per question)</source>
         <translation>本地大语言模型（每个问题需数秒）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="69" />
+        <location filename="../dialogs.py" line="70" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>回答前重新审读排名靠前的段落：关闭、本地大语言模型、.gguf 文件或交叉编码器模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="83" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>放到 GPU 上的 LLM 层数：auto、all 或一个数字（0 = 只用 CPU）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="84" />
+        <location filename="../dialogs.py" line="85" />
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="91" />
         <source>System language</source>
         <translation>系统语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="94" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>重新启动 RAG Desk 后生效</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="97" />
         <source>On this computer (llama.cpp)</source>
         <translation>在这台电脑上（llama.cpp）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="98" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="105" />
         <source>Chat (instruct models)</source>
         <translation>对话（指令模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="106" />
         <source>Completion (base models)</source>
         <translation>补全（基础模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="109" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>留空 = 在这台电脑上；或 http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="116" />
         <source>Answers from</source>
         <translation>回答来自</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server URL</source>
         <translation>LLM 服务器地址</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API key</source>
         <translation>LLM 服务器 API 密钥</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM server API</source>
         <translation>LLM 服务器接口</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="120" />
         <source>LLM model file</source>
         <translation>LLM 模型文件</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="121" />
         <source>Embedding model</source>
         <translation>嵌入模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk size (tokens)</source>
         <translation>分块大小（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="123" />
         <source>Chunk overlap (tokens)</source>
         <translation>分块重叠（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="124" />
         <source>Passages per answer (top-k)</source>
         <translation>每个回答使用的段落数（top-k）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="125" />
         <source>Re-ranking</source>
         <translation>重新排序</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="126" />
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="127" />
         <source>Longest answer (tokens)</source>
         <translation>最长回答（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="128" />
         <source>Context size (tokens)</source>
         <translation>上下文长度（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="129" />
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="130" />
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="131" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="132" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store server</source>
         <translation>向量库服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="134" />
         <source>Vector store token</source>
         <translation>向量库令牌</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="135" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="170" />
+        <location filename="../dialogs.py" line="173" />
         <source>Choose a GGUF model</source>
         <translation>选择 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="171" />
+        <location filename="../dialogs.py" line="174" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="205" />
+        <location filename="../dialogs.py" line="208" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
     </message>
