@@ -42,6 +42,34 @@ def resolve_embedder(setting: str) -> tuple[str, Path]:
     return setting, local
 
 
+# Models trained with a marker before each text, used when the model folder names none
+# (sentence-transformers' `prompts` in config_sentence_transformers.json win when present).
+NAME_PREFIXES = (
+    ("bge-m3", ("", "")),
+    ("e5", ("query: ", "passage: ")),  # intfloat/e5-*, multilingual-e5-*
+    ("bge-", ("Represent this sentence for searching relevant passages: ", "")),  # BAAI/bge-*-en(-v1.5)
+)
+BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
+
+
+def embedding_prefixes(name: str, model_dir: Path) -> tuple[str, str]:
+    """(query prefix, passage prefix) this embedder expects, "" when none."""
+    try:
+        config = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        prompts = config.get("prompts") or {}
+    except (OSError, ValueError, AttributeError):
+        prompts = {}
+    if isinstance(prompts, dict) and any(prompts.get(key) for key in ("query", "passage", "document")):
+        return str(prompts.get("query") or ""), str(prompts.get("passage") or prompts.get("document") or "")
+    base = Path(name).name.lower()
+    for marker, pair in NAME_PREFIXES:
+        if marker in base:
+            if marker == "bge-" and "-zh" in base:
+                return BGE_ZH_QUERY, ""
+            return pair
+    return "", ""
+
+
 def _hub_cache_dir(model_id: str) -> Path | None:
     """A model already in the Hugging Face cache, found without any network access."""
     if "/" not in model_id:
@@ -152,6 +180,7 @@ class Embedder:
                              "use embedding_backend = 'torch'")
         self.backend = backend
         self._cache_dir = cache_dir
+        self.query_prefix, self.passage_prefix = embedding_prefixes(self.name, self.model_dir)
 
     def _new_encoder(self, engine: str):
         from .onnx_embed import OnnxEncoder
@@ -225,6 +254,11 @@ class Embedder:
         """Normalised float32 vectors, one row per text. Texts run in batches of `batch_size`
         sorted by token length (little padding); `check()`, when given, is called before every
         batch and may raise to stop early (Cancel)."""
+        if self.passage_prefix:
+            texts = [self.passage_prefix + t for t in texts]
+        return self._encode(texts, check)
+
+    def _encode(self, texts: list[str], check=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.load()
@@ -245,6 +279,7 @@ class Embedder:
     def _torch_encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts,
+            prompt="",  # prefixes are added above, for every backend alike
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
@@ -253,6 +288,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
+        text = self.query_prefix + text
         if self.backend == "openvino":
             # One short text: ONNX Runtime loads in ~0.5 s where OpenVINO compiles for ~1.2 s, so
             # `rag-cli ask` answers sooner; the two run the same fp32 graph (cosine >= 0.9999).
@@ -260,7 +296,7 @@ class Embedder:
                 encoder = self._query_onnx
             with self._lock:
                 return encoder.encode([text], 1)[0]
-        return self.embed_documents([text])[0]
+        return self._encode([text])[0]
 
     @cached_property
     def _query_onnx(self):

@@ -53,3 +53,41 @@ def test_openvino_chosen_automatically_falls_back_to_onnx_when_it_cannot_run(emb
     chosen = Embedder(BUNDLED_EMBEDDER, "cpu", backend="openvino", cache_dir=models_dir)
     with pytest.raises(RuntimeError, match="unsupported instruction set"):
         chosen.embed_documents(["hello"])  # asked for by name: the error is the user's to see
+
+
+def test_query_and_passage_prefixes_of_e5_bge_and_prompt_configured_models(embedder, tmp_path):
+    import json
+    import shutil
+
+    from rag.embedding import embedding_prefixes
+
+    assert embedding_prefixes(embedder.name, embedder.model_dir) == ("", "")
+    assert embedding_prefixes("intfloat/multilingual-e5-small", tmp_path) == ("query: ", "passage: ")
+    assert embedding_prefixes("BAAI/bge-small-en-v1.5", tmp_path)[0].startswith("Represent this sentence")
+    assert embedding_prefixes("BAAI/bge-small-zh-v1.5", tmp_path)[0].startswith("为这个句子")
+    assert embedding_prefixes("BAAI/bge-m3", tmp_path) == ("", "")
+
+    # A real model folder whose name marks it as an e5 model: texts get e5's markers on every
+    # backend, and the vectors are those of the marked texts.
+    e5 = tmp_path / "tiny-multilingual-e5"
+    shutil.copytree(embedder.model_dir, e5)
+    for backend in ("torch", "onnx"):
+        marked = Embedder(str(e5), "cpu", backend=backend, cache_dir=tmp_path / f"cache-{backend}")
+        assert (marked.query_prefix, marked.passage_prefix) == ("query: ", "passage: ")
+        raw = marked._encode(["query: fan speed", "passage: The fan speed is set in the BIOS."])
+        assert np.allclose(marked.embed_query("fan speed"), raw[0], atol=1e-5)
+        assert np.allclose(marked.embed_documents(["The fan speed is set in the BIOS."])[0], raw[1], atol=1e-5)
+        assert not np.allclose(marked.embed_query("fan speed"), embedder.embed_query("fan speed"), atol=1e-3)
+
+    # Prompts named in the folder's sentence-transformers config win over the name.
+    config = e5 / "config_sentence_transformers.json"
+    data = json.loads(config.read_text()) if config.exists() else {}
+    config.write_text(json.dumps({**data, "prompts": {"query": "Q> ", "document": "D> "},
+                                  "default_prompt_name": "query"}))
+    custom = Embedder(str(e5), "cpu", backend="torch")
+    assert (custom.query_prefix, custom.passage_prefix) == ("Q> ", "D> ")
+    # sentence-transformers' own default prompt is not added on top of ours
+    assert np.allclose(custom.embed_documents(["x"])[0], custom.model.encode(["D> x"], prompt="",
+                                                                               normalize_embeddings=True)[0], atol=1e-5)
+    assert not np.allclose(custom.embed_documents(["x"])[0],
+                           custom.model.encode(["D> x"], normalize_embeddings=True)[0], atol=1e-3)
