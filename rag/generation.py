@@ -98,6 +98,37 @@ def _silence_llama_log() -> None:
     llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
 
 
+def load_llama(model_path: Path, context: int, gpu_layers: str = "auto", threads: int = 0,
+               memory_limit_mb: int = 0, purpose: str = "", planned_batch_threads: bool = False, **options):
+    """(llama_cpp.Llama, its LoadPlan). The GGUF header is read first, so a model that will
+    not fit is refused before llama.cpp maps it; the plan's warnings are logged. `purpose`
+    (e.g. " for reranking") goes into messages; `planned_batch_threads` reads prompts with the
+    planned threads too (else llama-cpp-python's default, every logical CPU); `options` go to
+    Llama as they are."""
+    from models.gguf import gguf_info
+    from models.hardware import llama_hardware, plan_llm_load
+
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+    _silence_llama_log()
+    plan = plan_llm_load(gguf_info(model_path), context, gpu_layers, threads, memory_limit_mb, llama_hardware())
+    for warning in plan.warnings:
+        logging.getLogger("rag.generation").warning("warning%s: %s", purpose, warning)
+    if planned_batch_threads:
+        options["n_threads_batch"] = plan.threads
+    try:
+        llm = Llama(model_path=str(model_path), n_ctx=context, n_threads=plan.threads,
+                    n_gpu_layers=plan.gpu_layers, verbose=False, **options)
+    except Exception as exc:
+        raise ModelError(
+            f"llama.cpp could not load {Path(model_path).name}{purpose} ({exc}); the file may be corrupt, "
+            "too large for memory, or need a newer llama-cpp-python"
+        ) from None
+    return llm, plan
+
+
 def resolve_llm(setting: str, models_dir: Path) -> Path:
     if setting.startswith("bundled:"):
         if setting != BUNDLED_LLM:
@@ -164,35 +195,10 @@ class LlamaGenerator:
         self._llm = None
 
     def _load(self):
-        from models.gguf import gguf_info
-        from models.hardware import llama_hardware, plan_llm_load
-
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
-        _silence_llama_log()
-        # Read the GGUF header first: refuse a model that will not fit before llama.cpp maps it.
-        plan = plan_llm_load(gguf_info(self.model_path), self.context_size, self._gpu_layers, self._threads,
-                             self._memory_limit_mb, llama_hardware())
-        for warning in plan.warnings:
-            logging.getLogger("rag.generation").warning("warning: %s", warning)
+        llm, plan = load_llama(self.model_path, self.context_size, self._gpu_layers, self._threads,
+                               self._memory_limit_mb, seed=self._seed)
         self.plan = plan
         self.device = plan.device
-        try:
-            llm = Llama(
-                model_path=str(self.model_path),
-                n_ctx=self.context_size,
-                n_threads=plan.threads,
-                n_gpu_layers=plan.gpu_layers,
-                seed=self._seed,
-                verbose=False,
-            )
-        except Exception as exc:
-            raise ModelError(
-                f"llama.cpp could not load {self.model_path.name} ({exc}); the file may be corrupt, "
-                "too large for memory, or need a newer llama-cpp-python"
-            ) from None
         self.has_chat_template = bool(llm.metadata.get("tokenizer.chat_template"))
         return llm
 

@@ -16,7 +16,6 @@ measures it), far more than retrieval itself."""
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import threading
@@ -76,30 +75,15 @@ class LlmReranker:
         self.context = context
         self._threads, self._gpu_layers, self._memory_limit_mb = threads, gpu_layers, memory_limit_mb
         self._lock = threading.Lock()
-        self._batch = None
 
     @cached_property
     def model(self):
-        from models.gguf import gguf_info
-        from models.hardware import llama_hardware, plan_llm_load
+        from .generation import load_llama
 
-        from .generation import _silence_llama_log
-
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
-        _silence_llama_log()
-        plan = plan_llm_load(gguf_info(self.model_path), self.context, self._gpu_layers, self._threads,
-                             self._memory_limit_mb, llama_hardware())
-        for warning in plan.warnings:
-            logging.getLogger("rag.rerank").warning("warning (reranker): %s", warning)
-        try:
-            return Llama(model_path=str(self.model_path), n_ctx=self.context, n_batch=self.context,
-                         n_ubatch=min(512, self.context), n_threads=plan.threads, n_threads_batch=plan.threads,
-                         n_gpu_layers=plan.gpu_layers, verbose=False)
-        except Exception as exc:
-            raise ModelError(f"llama.cpp could not load {self.model_path.name} for reranking ({exc})") from None
+        llm, _plan = load_llama(self.model_path, self.context, self._gpu_layers, self._threads,
+                                self._memory_limit_mb, " for reranking", planned_batch_threads=True,
+                                n_batch=self.context, n_ubatch=min(512, self.context))
+        return llm
 
     def _tokens(self, text: str, bos: bool) -> list[int]:
         return self.model.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
@@ -113,6 +97,7 @@ class LlmReranker:
 
         with self._lock:
             llm = self.model
+            llm.n_tokens = 0  # the context is driven below the high-level API: its cached prompt is void
             ctx, batch, vocab = llm._ctx.ctx, llm._batch.batch, llm.n_vocab()
             asked = self._tokens(QUESTION_TEXT.format(question=" ".join(question.split())), False)
             asked = asked[:MAX_QUESTION_TOKENS]
@@ -120,7 +105,6 @@ class LlmReranker:
             scores = []
             for passage in passages:
                 if cancel is not None and cancel.is_set():
-                    llm.n_tokens = 0
                     return None
                 given = self._tokens(PASSAGE_PROMPT.format(passage=passage.strip()), True)
                 if len(given) > room:  # keep the prompt's ending next to the question
@@ -144,7 +128,6 @@ class LlmReranker:
                     top = float(logits.max())
                     total += float(logits[token]) - top - math.log(float(np.exp(logits - top).sum()))
                 scores.append(total)
-            llm.n_tokens = 0  # the high-level object's cached prompt no longer matches the context
             return scores
 
     def rerank(self, query: str, hits: Sequence[Hit], cancel: threading.Event | None = None) -> list[Hit]:
