@@ -103,7 +103,7 @@ def rasterise_pdf(src: Path, out: Path, keep_text: set[int] = frozenset(), dpi: 
     doc = pdfium.PdfDocument(str(src))
     images = []
     for index in range(len(doc)):
-        image = doc[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        image = _page_picture(doc[index], dpi)
         if scan_like:
             image = _scan_like(image, seed=index)
         images.append(image)
@@ -122,6 +122,32 @@ def rasterise_pdf(src: Path, out: Path, keep_text: set[int] = frozenset(), dpi: 
     scanned.unlink()
     out.write_bytes(buf.getvalue())
     return out
+
+
+def _page_picture(page, dpi: int):
+    """A page as a scanner sees it. PDFium draws Latin text with its built-in fonts, but CJK
+    text in a non-embedded CID font (what reportlab writes) needs a CJK font installed on the
+    system; such pages are drawn here instead, line by line, with Noto Sans SC from the
+    `pylopdf-fonts-zh-cn` wheel (a dev extra), so no system font is needed."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+    textpage.close()
+    if not _is_cjk(text):
+        return page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    from pylopdf_fonts_zh_cn import sans_path
+
+    scale = dpi / 72
+    width, height = page.get_size()
+    image = Image.new("L", (round(width * scale), round(height * scale)), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(sans_path()), round(11 * scale))
+    y = (height - 800 - 11) * scale  # make_pdf's first baseline is 800 pt from the bottom
+    for line in text.splitlines():
+        draw.text((60 * scale, y), line.strip(), font=font, fill=0)
+        y += 16 * scale
+    return image
 
 
 def _scan_like(image, seed: int):
