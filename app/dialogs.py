@@ -207,7 +207,7 @@ class SettingsDialog(QDialog):
                     and not Path(settings.llm_model).expanduser().is_file()):
                 raise SettingsError(self.tr("{path}: no such model file; choose a .gguf file or the bundled model")
                                     .format(path=settings.llm_model))
-            from rag.rerank import reranker_problem
+            from rag.search.rerank import reranker_problem
 
             problem = reranker_problem(settings)
             if problem:

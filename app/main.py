@@ -34,7 +34,7 @@ def fall_back_to_bundled_llm(engine: Engine) -> str | None:
     from dataclasses import replace
 
     from rag.errors import ModelError
-    from rag.generation import check_llm
+    from rag.answer.llama import check_llm
     from rag.settings import BUNDLED_LLM
 
     s = engine.settings

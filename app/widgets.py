@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rag.catalog import FAILED, INDEXED
+from rag.store.manifest import FAILED, INDEXED
 
 from .pdfviewer import PageViewer
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # rag.evaluation is plain Python
+sys.path.insert(0, str(ROOT))  # rag.search.evaluation is plain Python
 
 
 def main(pdfs: list[str], qa_file: str | None, model_dir: str, k: int = 5) -> dict:
@@ -37,9 +37,9 @@ def main(pdfs: list[str], qa_file: str | None, model_dir: str, k: int = 5) -> di
     ingest_s = time.perf_counter() - t0
     result = {"pages": len(pages), "chunks": len(chunks), "load_s": round(t_load, 2), "ingest_s": round(ingest_s, 2)}
     if qa_file:
-        from rag.evaluation import evaluate, load_qa
+        from rag.search.evaluation import evaluate_retrieval as evaluate, load_qa
 
-        class Hit:  # the fields rag.evaluation reads
+        class Hit:  # the fields rag.search.evaluation reads
             def __init__(self, doc):
                 self.file = Path(doc.metadata["source"]).name
                 self.page = self.page_end = int(doc.metadata.get("page", 0)) + 1

@@ -121,9 +121,9 @@ def bench_perf():
     from rag.engine import Engine
 
     engine = Engine()
-    kb = engine.catalog.get_kb("default")
+    kb = engine.parts.catalog.get_kb("default")
     texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
-             for c in engine.store.get(kb.collection)]
+             for c in engine.parts.store.get(kb.collection)]
     unique = list(dict.fromkeys(texts))  # ingestion embeds each distinct text once
     engine.embedder.embed_documents(unique[:8])  # warm
     embedder = engine.embedder
@@ -136,7 +136,7 @@ def bench_perf():
     shutil.rmtree(run_home, ignore_errors=True)
     engine = Engine(home=run_home, embedder=embedder)
     list(engine.ingest([_pdf_from_pages(RESULTS / "one-page.pdf", [(pdf, [0])])], kb="warmup"))
-    from rag import lexical
+    from rag.store import bm25 as lexical
 
     pipeline, alone = [], []
     for i in range(3):
@@ -205,7 +205,7 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
     pools of one backend must not slow the next)."""
     rates = {}
     code = ("import sys, time, json; sys.path.insert(0, {root!r}); from pathlib import Path;"
-            "from rag.embedding import Embedder; from rag.settings import BUNDLED_EMBEDDER;"
+            "from rag.embed.embedder import Embedder; from rag.settings import BUNDLED_EMBEDDER;"
             "texts = json.load(open({file!r})); e = Embedder(BUNDLED_EMBEDDER, 'cpu', backend={backend!r},"
             " cache_dir=Path({cache!r})); e.load(); e.embed_documents(texts[:16]);"
             "t = time.perf_counter(); v = e.embed_documents(texts); dt = time.perf_counter() - t;"
@@ -213,7 +213,7 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
     sample = texts[:240]
     file = RESULTS / "embed-sample.json"
     file.write_text(json.dumps(sample))
-    from rag.embedding import available_backends
+    from rag.embed.embedder import available_backends
 
     for backend in ["torch", *available_backends()]:
         vec = RESULTS / f"embed-{backend}.npy"
@@ -232,7 +232,7 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
         cos = (np.load(RESULTS / f"embed-{backend}.npy") * ref).sum(axis=1)
         yield row(f"embedding {backend}: chunks/s ({len(sample)} real chunks)", round(rate, 1), "",
                   f"cosine to torch mean {cos.mean():.4f} min {cos.min():.4f}")
-    from rag.embedding import available_backends as chosen
+    from rag.embed.embedder import available_backends as chosen
 
     auto = chosen()[0] if chosen() else "torch"
     if auto in rates and "torch" in rates:
@@ -305,7 +305,7 @@ def _cold_ask(home: Path):
 def _warm_ask():
     """engine.search + build_prompt (everything before llama's prefill) in a warm process:
     the real corpus (~850 pages; 1,000 pages with the corpus PDF added) and 100,000 synthetic chunks."""
-    from rag.evaluation import load_qa
+    from rag.search.evaluation import load_qa
 
     questions = [r.question for r in load_qa(QA_FILE)][:40]
     home = RESULTS / "home-warm"
@@ -331,7 +331,7 @@ def _warm_ask():
 
 def warm_latency(home: str, questions: list[str]) -> dict:
     from rag.engine import Engine
-    from rag.prompting import build_prompt
+    from rag.answer.prompt import build_prompt
 
     engine = Engine()
     gen = engine.generator
@@ -346,10 +346,10 @@ def warm_latency(home: str, questions: list[str]) -> dict:
             build_prompt(q, found.sources, gen.count_tokens, gen.context_size - engine.settings.max_tokens - 8)
             lat.append((time.perf_counter() - t0) * 1000)
         lat.sort()
-        kbrec = engine.catalog.get_kb(kb)
+        kbrec = engine.parts.catalog.get_kb(kb)
         out[kb] = {"p50": statistics.median(lat), "p95": lat[int(0.95 * len(lat)) - 1],
-                   "chunks": engine.store.count(kbrec.collection),
-                   "pages": sum(f.pages for f in engine.catalog.files(kbrec))}
+                   "chunks": engine.parts.store.count(kbrec.collection),
+                   "pages": sum(f.pages for f in engine.parts.catalog.files(kbrec))}
     engine.close()
     return out
 
@@ -363,33 +363,33 @@ def synthetic_chunks(home: Path, n: int) -> None:
     from rag.engine import Engine
 
     engine = Engine(home=home)
-    kb = engine.catalog.ensure_kb("synthetic")
-    if engine.store.count(kb.collection) >= n and len(engine.store.payload_ids(kb.collection)) >= n:
+    kb = engine.parts.catalog.ensure_kb("synthetic")
+    if engine.parts.store.count(kb.collection) >= n and len(engine.parts.store.payload_ids(kb.collection)) >= n:
         engine.close()  # already there, in the current layout (texts in the catalog)
         return
-    engine.store.drop(kb.collection)
-    engine.lexical.drop(kb.id)
-    base = engine.catalog.get_kb("default")
-    texts = [c.text for c in engine.store.get(base.collection)]
-    kb = engine.catalog.set_kb_model(kb, base.embed_model, base.embed_dim, base.chunk_tokens, base.chunk_overlap)
+    engine.parts.store.drop(kb.collection)
+    engine.parts.lexical.drop(kb.id)
+    base = engine.parts.catalog.get_kb("default")
+    texts = [c.text for c in engine.parts.store.get(base.collection)]
+    kb = engine.parts.catalog.set_kb_model(kb, base.embed_model, base.embed_dim, base.chunk_tokens, base.chunk_overlap)
     rng = np.random.default_rng(0)
     files = 100
     per_file = n // files
     for f in range(files):
         sha = f"{f:064x}"
-        rec = engine.catalog.begin_file(kb, f"/synthetic/doc-{f:03d}.pdf", f"doc-{f:03d}.pdf", 1, 1, sha)
+        rec = engine.parts.catalog.begin_file(kb, f"/synthetic/doc-{f:03d}.pdf", f"doc-{f:03d}.pdf", 1, 1, sha)
         for start in range(0, per_file, 1000):
             count = min(1000, per_file - start)
             vectors = rng.standard_normal((count, base.embed_dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             ids = [f"{rec.id}-{sha[:16]}-{start + i:06d}" for i in range(count)]
             body = [f"{texts[(f * per_file + start + i) % len(texts)]} (copy {f})" for i in range(count)]
-            engine.lexical.add(kb.id, [(cid, rec.id, sha, "", t) for cid, t in zip(ids, body)])
-            engine.store.add(kb.collection, ids, vectors, body, [
+            engine.parts.lexical.add(kb.id, [(cid, rec.id, sha, "", t) for cid, t in zip(ids, body)])
+            engine.parts.store.add(kb.collection, ids, vectors, body, [
                 {"file": rec.name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": 1 + (start + i) // 5,
                  "page_end": 1 + (start + i) // 5, "char_start": 0, "char_end": 1, "chunk": start + i,
                  "tokens": 100, "section": "", "ocr": False} for i in range(count)])
-        engine.catalog.commit_file(rec, 1, 1, per_file // 5, per_file)
+        engine.parts.catalog.commit_file(rec, 1, 1, per_file // 5, per_file)
     engine.close()
 
 
@@ -399,14 +399,14 @@ sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from llama_cpp import Llama
 from rag.engine import Engine
-from rag.prompting import STOP_STRINGS, build_prompt
-from rag.generation import _silence_llama_log
-from models.hardware import llama_hardware, plan_llm_load
-from models.gguf import gguf_info
+from rag.answer.cleanup import STOP_STRINGS
+from rag.answer.prompt import build_prompt
+from rag.answer.llama import _silence_llama_log
+from models.hardware import plan_for_file
 engine = Engine()
 s = engine.settings
 gen = engine.generator  # only for its resolved path and load plan
-plan = plan_llm_load(gguf_info(gen.model_path), s.context_size, s.gpu_layers, s.threads, s.memory_limit_mb, llama_hardware())
+plan = plan_for_file(gen.model_path, s.context_size, s.gpu_layers, s.threads, s.memory_limit_mb)
 _silence_llama_log()
 llm = Llama(model_path=str(gen.model_path), n_ctx=s.context_size, n_threads=plan.threads, n_gpu_layers=plan.gpu_layers,
             seed=s.seed, verbose=False)
@@ -465,7 +465,7 @@ def bench_overlap():
                              capture_output=True, text=True, env=env_home, timeout=3600)
         res = json.loads(out.stdout)["results"]
         code = ("import sys, json; sys.path.insert(0, {root!r}); from rag.engine import Engine; e = Engine();"
-                "kb = e.catalog.get_kb('default'); cs = e.store.get(kb.collection);"
+                "kb = e.parts.catalog.get_kb('default'); cs = e.parts.store.get(kb.collection);"
                 "print(json.dumps([len(cs), sum(int(c.metadata.get('tokens', 0)) for c in cs)]))").format(root=str(ROOT))
         chunks, tokens = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                                    env=env_home).stdout.strip().splitlines()[-1])

@@ -78,10 +78,10 @@ def bench_ingest():
     from rag.engine import Engine
 
     engine = Engine()
-    kb = engine.catalog.get_kb("default")
+    kb = engine.parts.catalog.get_kb("default")
     # the exact text ingestion embedded: section title + passage
     texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
-             for c in engine.store.get(kb.collection)]
+             for c in engine.parts.store.get(kb.collection)]
     engine.embedder.embed_documents(texts[:8])  # warm
     t0 = time.perf_counter()
     engine.embedder.embed_documents(texts)
@@ -181,14 +181,14 @@ def bench_abstain():
     """Calibrate abstention: evidence on answerable questions vs off-topic ones."""
     import numpy as np
 
-    from rag.abstain import enough
+    from rag.search.abstain import enough
 
     files = corpus()
     home = RESULTS / "home-retrieval"
     _cli("ingest", *files.values(), home=home)
     os.environ["RAG_HOME"] = str(home)
     from rag.engine import Engine
-    from rag.evaluation import load_qa
+    from rag.search.evaluation import load_qa
 
     engine = Engine()
     positives = [engine.search(r.question).evidence for r in load_qa(QA_FILE)]
@@ -265,12 +265,12 @@ def bench_scaleout():
     from servers import start_chroma, start_llama_server
 
     from models.bundled import llm_path
-    from rag.embedding import Embedder
+    from rag.embed.embedder import Embedder
     from rag.engine import Engine
     from rag.events import Source
-    from rag.generation import LlamaGenerator
-    from rag.openai_backend import OpenAIGenerator
-    from rag.prompting import build_prompt
+    from rag.answer.llama import LlamaGenerator
+    from rag.answer.openai import OpenAIGenerator
+    from rag.answer.prompt import build_prompt
     from rag.settings import BUNDLED_EMBEDDER, Settings
 
     pdf = hundred_page_pdf()
@@ -412,7 +412,8 @@ def bench_ocr():
 
     import pypdfium2 as pdfium
 
-    from rag.ocr import OcrError, get_engine, render_page
+    from rag.errors import OcrError
+    from rag.ingest.ocr import get_engine, render_page
 
     pdf_path, truth = ocr_pages()
     pdf = pdfium.PdfDocument(str(pdf_path))

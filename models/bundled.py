@@ -14,10 +14,13 @@ import json
 import os
 from pathlib import Path
 
-from rag.errors import ModelError
+from models.errors import ModelError
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 LLM_NAME = "gemma-3-270m-q4_k_m"
+# the settings values that select them
+BUNDLED_EMBEDDER = f"bundled:{EMBEDDER_NAME}"
+BUNDLED_LLM = f"bundled:{LLM_NAME}"
 
 
 def embedder_dir() -> Path:

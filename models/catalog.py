@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ModelError
+from models.errors import ModelError
 
 USER_FILE = "my-models.toml"
 MANIFEST = ".pulled.json"
@@ -161,7 +161,7 @@ def add_local(models_dir: Path, name: str, target: str) -> CatalogEntry:
         entry = CatalogEntry(name, "embedding", "local", setting=str(path.resolve()), size=size,
                              note="local sentence-transformers folder")
     elif not target.startswith((".", "/", "~")) and target.count("/") <= 1 and not target.endswith(".gguf"):
-        from rag.embedding import resolve_embedder
+        from models.locate import resolve_embedder
 
         resolve_embedder(target)  # must already be on disk (HF cache): RAG Desk never downloads it silently
         entry = CatalogEntry(name, "embedding", "local", setting=target, note="sentence-transformers model id")
@@ -201,16 +201,11 @@ def in_use(entry: CatalogEntry, models_dir: Path, settings) -> bool:
     return getattr(settings, setting_name(entry)) == setting_value(entry, models_dir)
 
 
-def use(entry: CatalogEntry, models_dir: Path, settings_path: Path | None = None) -> tuple[str, str]:
-    """Write the model into settings.toml; returns (setting, value)."""
-    from rag.settings import load_settings, save_settings, with_changes
-
+def use(entry: CatalogEntry, models_dir: Path) -> tuple[str, str]:
+    """The setting that selects this model, as (setting name, value); the caller saves it."""
     if not is_installed(entry, models_dir):
         raise ModelError(f"{entry.name} is not downloaded yet; run `rag-cli models pull {entry.name}` first")
-    name, value = setting_name(entry), setting_value(entry, models_dir)
-    current = load_settings(settings_path, env={})  # the file's values only: RAG_* must not leak into it
-    save_settings(with_changes(current, **{name: value}), settings_path)
-    return name, value
+    return setting_name(entry), setting_value(entry, models_dir)
 
 
 def remove(entry: CatalogEntry, models_dir: Path, settings=None) -> list[str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from rag.errors import ModelError
+from models.errors import DownloadCancelled, ModelError
 
 from .catalog import CatalogEntry, install_dir, is_installed, write_manifest
 
@@ -36,10 +36,6 @@ BLOCK = 1 << 20
 DISK_MARGIN = 64 << 20
 RETRIES = 5
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-class DownloadCancelled(ModelError):
-    pass
 
 
 @dataclass(frozen=True)

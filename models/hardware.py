@@ -163,7 +163,7 @@ def plan_llm_load(info, context: int, gpu_setting: str = "auto", threads_setting
     model needs, only as many layers as fit are offloaded and the rest stay in RAM. What
     stays on the host side (all of it on a CPU build) must fit `memory_limit_mb` when set,
     else the memory the OS reports as available."""
-    from rag.errors import ModelError
+    from models.errors import ModelError
 
     hw = hw or LlamaHardware(False, "CPU")
     est = estimate_llm_memory(info, context)
@@ -223,3 +223,18 @@ def report(probe_torch: bool = True) -> HardwareReport:
             emb = None
     gpu = cuda_free_memory() if hw.device == "CUDA" else None
     return HardwareReport(hw.device, hw.gpu_offload, emb, physical_cores(), available_memory(), gpu)
+
+
+def plan_for_file(path, context: int, gpu_setting: str = "auto", threads_setting: int = 0,
+                  memory_limit_mb: int = 0) -> LoadPlan:
+    """The load plan for the GGUF file at `path` on this machine: its header read, llama.cpp's
+    offload support asked, and a model that will not fit refused (ModelError)."""
+    from models.errors import ModelError
+    from models.gguf import gguf_info
+
+    info = gguf_info(path)
+    try:
+        hardware = llama_hardware()
+    except ImportError as exc:
+        raise ModelError(f"llama-cpp-python is not installed or failed to load ({exc})") from None
+    return plan_llm_load(info, context, gpu_setting, threads_setting, memory_limit_mb, hardware)

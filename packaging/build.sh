@@ -11,7 +11,7 @@ mkdir -p "$BUILD"
 ONNX=$("$PY" - <<'PY'
 from pathlib import Path
 from models.bundled import embedder_dir
-from rag.onnx_embed import export
+from rag.embed.runtimes import export
 target = Path("build/packaging/onnx/model.onnx")
 if not target.exists():
     export(embedder_dir(), target)

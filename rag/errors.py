@@ -1,33 +1,44 @@
-"""Errors meant for the person using RAG Desk.
+"""Errors meant for the person using RAG Desk: the one tree, written out once.
 
-Every message names the thing at fault and says what to do about it. The CLI prints
-them without a traceback; the GUI shows them in its one error area.
+Every message names the thing at fault and says what to do about it. The CLI prints them
+without a traceback (exit 2 for settings, 1 otherwise); the GUI shows them in its one error
+area. `RagError` and `ModelError` are defined in `models.errors` (the model layer sits below
+`rag/` and never imports it) and re-exported here.
 
-    RagError
-    ├── SettingsError          a bad value in settings.toml or a RAG_* variable
-    ├── ModelError             a model file or name that cannot be loaded
-    ├── KnowledgeBaseError     unknown / duplicate knowledge base, store mismatch
-    │   └── EmbeddingMismatchError
-    ├── DocumentError          one input file cannot be read (batch goes on)
-    │   ├── NotAPdfError, EmptyFileError, CorruptPdfError,
-    │   ├── EncryptedPdfError, NoTextLayerError, UndecodableTextError, UnsupportedFileError
-    └── GenerationError        the LLM failed while answering
+    RagError                       models.errors: base class, str(err) is a sentence to act on
+    ├── SettingsError              a bad value in settings.toml or a RAG_* variable
+    ├── ModelError                 models.errors: a model that cannot be found, read or loaded
+    │   └── DownloadCancelled      models.errors: the user stopped a pull (resumable)
+    ├── KnowledgeBaseError         unknown / duplicate knowledge base, store mismatch, bad state
+    │   ├── WriterBusyError        another process or thread is writing to the data folder
+    │   └── EmbeddingMismatchError the knowledge base was built with another embedding model
+    ├── GenerationError            the LLM (in-process or a server) failed while answering
+    ├── OcrError                   OCR could not read one page (the page is reported, the file goes on)
+    │   ├── OcrUnavailableError    no OCR engine can run here
+    │   └── OcrTimeoutError        one page took longer than ocr_page_timeout_s
+    └── DocumentError              one input file cannot be ingested (the batch goes on)
+        ├── FileMissingError, UnreadableFileError, UnsupportedFileError, EmptyFileError
+        ├── NotAPdfError, CorruptPdfError, EncryptedPdfError
+        ├── NoTextLayerError, UndecodableTextError, NoTextError
+        └── ParseTimeoutError, ParserCrashedError   the reader child stalled or died
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from models.errors import DownloadCancelled, ModelError, RagError
 
-class RagError(Exception):
-    """Base class: `str(err)` is a complete sentence a user can act on."""
+__all__ = [
+    "RagError", "SettingsError", "ModelError", "DownloadCancelled", "KnowledgeBaseError", "WriterBusyError",
+    "EmbeddingMismatchError", "GenerationError", "OcrError", "OcrUnavailableError", "OcrTimeoutError",
+    "DocumentError", "FileMissingError", "UnreadableFileError", "UnsupportedFileError", "EmptyFileError",
+    "NotAPdfError", "CorruptPdfError", "EncryptedPdfError", "NoTextLayerError", "UndecodableTextError",
+    "NoTextError", "ParseTimeoutError", "ParserCrashedError",
+]
 
 
 class SettingsError(RagError):
-    pass
-
-
-class ModelError(RagError):
     pass
 
 
@@ -47,13 +58,25 @@ class GenerationError(RagError):
     pass
 
 
+class OcrError(RagError):
+    """OCR could not read a page; `str()` is a short reason for the user."""
+
+
+class OcrUnavailableError(OcrError):
+    pass
+
+
+class OcrTimeoutError(OcrError):
+    pass
+
+
 class DocumentError(RagError):
     """A single document could not be ingested. `path` names it; `reason` says why."""
 
     reason_template = "cannot be read"
 
     def __init__(self, path: str | Path, reason: str | None = None):
-        from .paths import display
+        from rag.paths import display
 
         self.path = Path(path)
         self.reason = reason or self.reason_template
@@ -106,3 +129,11 @@ class UndecodableTextError(DocumentError):
 
 class NoTextError(DocumentError):
     reason_template = "no text could be extracted from this file"
+
+
+class ParseTimeoutError(DocumentError):
+    reason_template = "reading this file took too long (the PDF may be malformed); check it in a PDF viewer"
+
+
+class ParserCrashedError(DocumentError):
+    reason_template = "the PDF reader crashed or ran out of memory on this file; the PDF may be malformed"

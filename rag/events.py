@@ -179,4 +179,13 @@ class Abstained:
     sources: tuple[Source, ...] = field(default_factory=tuple)
 
 
-AnswerEvent = SourcesFound | Token | AnswerDone | Abstained
+@dataclass(frozen=True)
+class ChatSaved:
+    """The question went into chat `chat_id` (first of the events when `ask` saves the chat);
+    the answer, or the reason there is none, is saved with its sources when it is done."""
+
+    chat_id: int
+    title: str
+
+
+AnswerEvent = ChatSaved | SourcesFound | Token | AnswerDone | Abstained

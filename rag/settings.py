@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import SettingsError
+from models.bundled import BUNDLED_EMBEDDER, BUNDLED_LLM
+from rag.errors import SettingsError
 
 APP_NAME = "rag-desk"
 ENV_PREFIX = "RAG_"
-BUNDLED_EMBEDDER = "bundled:all-MiniLM-L6-v2"
-BUNDLED_LLM = "bundled:gemma-3-270m-q4_k_m"
 
 
 @dataclass(frozen=True)

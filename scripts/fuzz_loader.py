@@ -2,7 +2,7 @@
 """Fuzz the document loader with mutated real PDFs (not part of CI).
 
 Every input is written to a temporary `.pdf` and read the way ingestion reads it: by the real
-reader child process (`rag.parse_worker.ParserProcess`, stall timeout + RLIMIT_AS), with the
+reader child process (`rag.ingest.worker.ParserProcess`, stall timeout + RLIMIT_AS), with the
 PDFium or the pypdf backend. The property under test: the loader never takes the calling
 process down and never hangs past its limit. Every input must end in pages or a
 `DocumentError` (a clear per-file message) within `--timeout` seconds of silence; anything
@@ -63,7 +63,7 @@ class Harness:
     """Runs one input through the real reader child and classifies the outcome."""
 
     def __init__(self, out: Path, timeout_s: float, memory_mb: int):
-        from rag.parse_worker import ParserProcess
+        from rag.ingest.worker import ParserProcess
 
         self.out = out
         self.timeout_s = timeout_s
@@ -78,7 +78,7 @@ class Harness:
 
     def run(self, data: bytes) -> str:
         from rag.errors import DocumentError
-        from rag.ocr import OcrOptions
+        from rag.ingest.ocr import OcrOptions
 
         self.executions += 1
         backend = "pypdf" if zlib.crc32(data) % 3 == 0 else "pdfium"  # a third of the inputs: a function of the bytes

@@ -36,7 +36,7 @@ def models_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def embedder(models_dir):
     """The bundled embedder on the default (auto -> onnx) backend, loaded once."""
-    from rag.embedding import Embedder
+    from rag.embed.embedder import Embedder
     from rag.settings import BUNDLED_EMBEDDER
 
     emb = Embedder(BUNDLED_EMBEDDER, "auto", cache_dir=models_dir)
@@ -46,7 +46,8 @@ def embedder(models_dir):
 
 @pytest.fixture(scope="session")
 def generator(models_dir):
-    from rag.generation import LlamaGenerator, resolve_llm
+    from rag.answer.llama import LlamaGenerator
+    from models.locate import resolve_llm
     from rag.settings import BUNDLED_LLM
 
     gen = LlamaGenerator(resolve_llm(BUNDLED_LLM, models_dir), context_size=4096)
@@ -73,15 +74,14 @@ def make_engine(rag_home, embedder):
 
     yield make
     for engine in made:
-        engine._generator = None  # the session owns the shared generator
-        engine.close()
+        engine.close()  # a generator given to it stays loaded: the session owns it
 
 
 def to_older_bm25_layout(engine, kb, body: str | None = None) -> list[tuple]:
     """Turn a knowledge base's BM25 table into what RAG Desk wrote before section titles had
     a column of their own: (body, chunk_id, file_id, sha), the title inside the body. `body`
     replaces every row's text. Returns the (chunk_id, file_id, sha) of the rows."""
-    db, t = engine.catalog._db, f"lex_{kb.id}"
+    db, t = engine.parts.catalog._db, f"lex_{kb.id}"
     rows = db.execute(f"SELECT title || ' ' || body, chunk_id, file_id, sha FROM {t}").fetchall()
     db.execute(f"DROP TABLE {t}")
     db.execute(f"CREATE VIRTUAL TABLE {t} USING fts5(body, chunk_id UNINDEXED, file_id UNINDEXED, sha UNINDEXED)")

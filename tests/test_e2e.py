@@ -39,7 +39,7 @@ def test_ask_english_and_chinese_cites_right_page(make_engine, generator, tmp_pa
 
 
 def test_real_pdf_sections_from_outline(real_pdfs):
-    from rag.loaders import open_document
+    from rag.ingest.readers import open_document
 
     pages = {p.number: p for p in open_document(real_pdfs["gnuplot.pdf"]).pages()}
     assert len(pages) == 311

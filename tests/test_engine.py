@@ -42,16 +42,17 @@ def test_reingest_unchanged_is_skipped_without_work(make_engine, tmp_path, monke
     for i in range(3):
         make_pdf(folder / f"f{i}.pdf", [[f"Document {i} talks about subject {i}."] + SAMPLE_PAGES[1]])
     run(engine, [folder])
-    count = engine.store.count(engine.catalog.get_kb("default").collection)
-    import rag.engine
+    count = engine.parts.store.count(engine.parts.catalog.get_kb("default").collection)
+    import rag.ingest.pipeline
 
     calls = []
-    monkeypatch.setattr(rag.engine, "file_sha256", lambda p: calls.append(p))
-    monkeypatch.setattr(engine.embedder, "embed_documents", lambda texts: calls.append(texts))
+    monkeypatch.setattr(rag.ingest.pipeline, "file_sha256", lambda p: calls.append(p))
+    # the same signature as Embedder.embed_documents: a call would be recorded, not raise
+    monkeypatch.setattr(engine.embedder, "embed_documents", lambda texts, check=None: calls.append(texts))
     events = run(engine, [folder])
     assert len(of(events, FileSkipped)) == 3 and not of(events, FileIndexed)
     assert calls == [], "an unchanged file is neither re-hashed nor re-embedded"
-    assert engine.store.count(engine.catalog.get_kb("default").collection) == count
+    assert engine.parts.store.count(engine.parts.catalog.get_kb("default").collection) == count
 
 
 def test_touched_but_identical_file_is_skipped(make_engine, tmp_path):
@@ -69,8 +70,8 @@ def test_changed_file_replaces_its_chunks(make_engine, tmp_path):
     make_pdf(pdf, [["The launch code is BRAVO-9. It changed last week."]] * 2)
     events = run(engine, [pdf])
     (done,) = of(events, FileIndexed)
-    collection = engine.catalog.get_kb("default").collection
-    stored = engine.store.get(collection)
+    collection = engine.parts.catalog.get_kb("default").collection
+    stored = engine.parts.store.get(collection)
     assert len(stored) == done.chunks
     assert all("BRAVO-9" in c.text for c in stored)
     assert len({c.metadata["sha"] for c in stored}) == 1
@@ -98,23 +99,23 @@ def test_crash_leftovers_are_rolled_back_on_open(make_engine, tmp_path, embedder
     engine = make_engine()
     good = make_sample_pdf(tmp_path / "good.pdf")
     run(engine, [good])
-    kb = engine.catalog.get_kb("default")
-    before = engine.store.count(kb.collection)
-    rec = engine.catalog.begin_file(kb, str(tmp_path / "half.pdf"), "half.pdf", 10, 1, "deadbeef" * 8)
+    kb = engine.parts.catalog.get_kb("default")
+    before = engine.parts.store.count(kb.collection)
+    rec = engine.parts.catalog.begin_file(kb, str(tmp_path / "half.pdf"), "half.pdf", 10, 1, "deadbeef" * 8)
     vec = embedder.embed_documents(["half written chunk"])
-    engine.store.add(kb.collection, ["x-1"], vec, ["half written chunk"],
+    engine.parts.store.add(kb.collection, ["x-1"], vec, ["half written chunk"],
                      [{"file": "half.pdf", "path": rec.path, "file_id": rec.id, "sha": "deadbeef" * 8,
                        "page": 1, "page_end": 1}])
-    engine.lexical.add(kb.id, [("x-1", rec.id, "deadbeef" * 8, "", "half written chunk")])
-    lexical_before = engine.lexical.count(kb.id)
+    engine.parts.lexical.add(kb.id, [("x-1", rec.id, "deadbeef" * 8, "", "half written chunk")])
+    lexical_before = engine.parts.lexical.count(kb.id)
     engine.close()
 
     reopened = make_engine()
     states = {f.name: f.state for f in reopened.list_files()}
     assert states["good.pdf"] == "indexed"
     assert states["half.pdf"].startswith("not indexed")
-    assert reopened.store.count(kb.collection) == before
-    assert reopened.lexical.count(kb.id) == lexical_before - 1 == before
+    assert reopened.parts.store.count(kb.collection) == before
+    assert reopened.parts.lexical.count(kb.id) == lexical_before - 1 == before
 
 
 def test_file_filter_and_remove(make_engine, tmp_path):
@@ -144,14 +145,14 @@ def test_knowledge_bases_are_separate(make_engine, tmp_path):
     engine.delete_kb("job")
     assert "job" not in [k.name for k in engine.list_kbs()]
     with pytest.raises(KnowledgeBaseError, match="already exists"):
-        engine.create_kb("default") if engine.catalog.find_kb("default") else (engine.create_kb("default"),
+        engine.create_kb("default") if engine.parts.catalog.find_kb("default") else (engine.create_kb("default"),
                                                                                engine.create_kb("default"))
 
 
 def test_embedding_model_mismatch_is_a_clear_error(make_engine, tmp_path):
     engine = make_engine()
     run(engine, [make_sample_pdf(tmp_path / "a.pdf")])
-    kb = engine.catalog.get_kb("default")
-    engine.catalog.set_kb_model(kb, "some-other-model", 768, 200, 32)
+    kb = engine.parts.catalog.get_kb("default")
+    engine.parts.catalog.set_kb_model(kb, "some-other-model", 768, 200, 32)
     with pytest.raises(EmbeddingMismatchError, match="was built with embedding model 'some-other-model'"):
         engine.search("admin console")

@@ -14,11 +14,8 @@ def chats() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def chats_list(as_json: bool) -> int:
     """List chats, most recent first."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         items = engine.chats.chats()
-    finally:
-        engine.close()
     if as_json:
         emit_json({"chats": [{"id": c.id, "title": c.title, "kb": c.kb, "updated": c.updated} for c in items]})
         return 0
@@ -31,11 +28,8 @@ def chats_list(as_json: bool) -> int:
 @click.argument("chat_id", type=int)
 def chats_show(chat_id: int) -> int:
     """Print a chat as Markdown, with its sources."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         click.echo(engine.chats.export_markdown(chat_id))
-    finally:
-        engine.close()
     return 0
 
 
@@ -46,11 +40,8 @@ def chats_export(chat_id: int, output: str) -> int:
     """Write a chat to a Markdown file."""
     from pathlib import Path
 
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         Path(output).write_text(engine.chats.export_markdown(chat_id) + "\n", encoding="utf-8")
-    finally:
-        engine.close()
     click.echo(f"wrote {output}", err=True)
     return 0
 
@@ -60,11 +51,8 @@ def chats_export(chat_id: int, output: str) -> int:
 @click.argument("title")
 def chats_rename(chat_id: int, title: str) -> int:
     """Rename a chat."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.chats.rename(chat_id, title)
-    finally:
-        engine.close()
     return 0
 
 
@@ -72,10 +60,7 @@ def chats_rename(chat_id: int, title: str) -> int:
 @click.argument("chat_id", type=int)
 def chats_delete(chat_id: int) -> int:
     """Delete a chat."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.chats.delete(chat_id)
-    finally:
-        engine.close()
     click.echo(f"deleted chat {chat_id}", err=True)
     return 0

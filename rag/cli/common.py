@@ -8,7 +8,7 @@ import click
 
 def run_guarded(group: click.Group, argv) -> int:
     """Run the CLI; user-facing errors become one clean line on stderr, no traceback."""
-    from rag.errors import RagError, SettingsError
+    from rag import RagError, SettingsError
 
     try:
         rv = group.main(args=argv, prog_name="rag-cli", standalone_mode=False)
@@ -33,7 +33,8 @@ def run_guarded(group: click.Group, argv) -> int:
 
 
 def make_engine():
-    from rag.engine import Engine
+    """The engine on the user's settings; use it as a context manager."""
+    from rag import Engine
 
     return Engine()
 

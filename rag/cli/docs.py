@@ -9,7 +9,7 @@ from .common import emit_json, kb_option, make_engine
 
 def report(events) -> int:
     """Print ingest events on stderr (a live line on a terminal); return how many files failed."""
-    from rag.events import FileFailed, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
+    from rag import FileFailed, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
 
     tty = sys.stderr.isatty()
     failed = 0
@@ -50,11 +50,8 @@ def report(events) -> int:
 @kb_option
 def ingest(paths: tuple[str, ...], kb_name: str | None) -> int:
     """Index PDFs, .txt and .md files, or folders of them (recursively)."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         failed = report(engine.ingest(list(paths), kb=kb_name))
-    finally:
-        engine.close()
     return 1 if failed else 0
 
 
@@ -67,8 +64,7 @@ def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None) -> in
     """Index FILES (base names or paths) again from their sources, or rebuild with --all."""
     if not files and not everything:
         raise click.UsageError("name the files to re-index, or pass --all")
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         if everything:
             for rec in engine.missing_sources(kb_name):
                 click.echo(f"{rec.name}: the source file is gone ({rec.path}); it is dropped by the rebuild",
@@ -76,8 +72,6 @@ def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None) -> in
             failed = report(engine.reindex_kb(kb_name))
         else:
             failed = report(engine.reindex(list(files), kb_name))
-    finally:
-        engine.close()
     return 1 if failed else 0
 
 
@@ -88,13 +82,10 @@ def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None) -> in
 def watch(folder: str, kb_name: str | None, no_sync: bool) -> int:
     """Make a knowledge base follow FOLDER: new, changed and deleted files are picked up by
     `rag-cli sync` and, while it runs, by the desktop app."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         resolved = engine.watch(folder, kb_name)
         click.echo(f"following {resolved}", err=True)
         failed = 0 if no_sync else report(engine.sync(kb_name))
-    finally:
-        engine.close()
     return 1 if failed else 0
 
 
@@ -103,11 +94,8 @@ def watch(folder: str, kb_name: str | None, no_sync: bool) -> int:
 @kb_option
 def unwatch(folder: str, kb_name: str | None) -> int:
     """Stop following FOLDER (its files stay indexed; remove them with `rag-cli remove`)."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.unwatch(folder, kb_name)
-    finally:
-        engine.close()
     click.echo(f"no longer following {folder}", err=True)
     return 0
 
@@ -117,15 +105,12 @@ def unwatch(folder: str, kb_name: str | None) -> int:
 @click.option("--list", "show", is_flag=True, help="Only list the watched folders.")
 def sync(kb_name: str | None, show: bool) -> int:
     """Index new and changed files of the watched folders; drop the ones deleted from them."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         if show:
             for folder in engine.watched_folders(kb_name):
                 click.echo(folder)
             return 0
         failed = report(engine.sync(kb_name))
-    finally:
-        engine.close()
     return 1 if failed else 0
 
 
@@ -134,11 +119,8 @@ def sync(kb_name: str | None, show: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 def list_files(kb_name: str | None, as_json: bool) -> int:
     """List the files of a knowledge base: pages, chunks, status, last error."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         files = engine.list_files(kb_name)
-    finally:
-        engine.close()
     if as_json:
         emit_json({"kb": kb_name or engine.settings.default_kb, "files": [f.to_json() for f in files]})
         return 0
@@ -159,11 +141,8 @@ def list_files(kb_name: str | None, as_json: bool) -> int:
 @kb_option
 def remove(file: str, kb_name: str | None) -> int:
     """Remove FILE (base name or full path) and its chunks from a knowledge base."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         rec = engine.remove(file, kb_name)
-    finally:
-        engine.close()
     click.echo(f"removed {rec.name} ({rec.chunks} chunks)", err=True)
     return 0
 
@@ -174,15 +153,9 @@ def remove(file: str, kb_name: str | None) -> int:
 def doctor(kb_name: str | None, repair: bool) -> int:
     """Check the knowledge bases for orphaned chunks, missing source files, model mismatches
     and a lexical index out of sync with the vector store."""
-    from rag.doctor import check
-
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         names = [kb_name] if kb_name else [k.name for k in engine.list_kbs()]
-        with engine.writer:
-            findings = [f for name in names for f in check(engine, name, repair)]
-    finally:
-        engine.close()
+        findings = engine.doctor(kb_name, repair)
     for f in findings:
         click.echo(f"[{f.kb}] {f.kind}: {f.message}{' (repaired)' if f.repaired else ''}")
     open_issues = [f for f in findings if not f.repaired and f.kind != "missing-source"]

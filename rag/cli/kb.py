@@ -14,11 +14,8 @@ def kb() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def kb_list(as_json: bool) -> int:
     """List knowledge bases."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         kbs = engine.list_kbs()
-    finally:
-        engine.close()
     if as_json:
         emit_json({"kbs": [{"name": k.name, "files": k.files, "chunks": k.chunks,
                             "embed_model": k.embed_model} for k in kbs]})
@@ -34,11 +31,8 @@ def kb_list(as_json: bool) -> int:
 @click.argument("name")
 def kb_create(name: str) -> int:
     """Create an empty knowledge base."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.create_kb(name)
-    finally:
-        engine.close()
     click.echo(f"created knowledge base '{name}'", err=True)
     return 0
 
@@ -48,11 +42,8 @@ def kb_create(name: str) -> int:
 @click.argument("new")
 def kb_rename(old: str, new: str) -> int:
     """Rename a knowledge base."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.rename_kb(old, new)
-    finally:
-        engine.close()
     click.echo(f"renamed '{old}' to '{new}'", err=True)
     return 0
 
@@ -64,10 +55,7 @@ def kb_delete(name: str, yes: bool) -> int:
     """Delete a knowledge base and its index (your files are not touched)."""
     if not yes and not click.confirm(f"Delete knowledge base '{name}' and its index?", err=True):
         return 1
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         engine.delete_kb(name)
-    finally:
-        engine.close()
     click.echo(f"deleted knowledge base '{name}'", err=True)
     return 0

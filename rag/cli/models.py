@@ -4,11 +4,11 @@ import sys
 
 import click
 
-from .common import emit_json
+from .common import emit_json, make_engine
 
 
 def _models_dir():
-    from rag.settings import data_dir
+    from rag import data_dir
 
     return data_dir() / "models"
 
@@ -23,7 +23,7 @@ def models() -> None:
 def models_list(as_json: bool) -> int:
     """Bundled, recommended and your own models: installed? in use? size, licence, languages."""
     from models.catalog import status
-    from rag.settings import load_settings
+    from rag import load_settings
 
     rows = status(_models_dir(), load_settings())
     if as_json:
@@ -112,11 +112,13 @@ def models_pull(name_or_repo: str, files: tuple[str, ...], as_name: str | None, 
 def models_use(name: str) -> int:
     """Make NAME the LLM or embedding model (writes llm_model / embedding_model to settings.toml)."""
     from models import catalog
-    from rag.settings import config_file
+    from rag import config_file
 
     models_dir = _models_dir()
     entry = catalog.find(models_dir, name)
     setting, value = catalog.use(entry, models_dir)
+    with make_engine() as engine:
+        engine.use_model(setting, value)
     click.echo(f"{setting} = {value!r} written to {config_file()}", err=True)
     if entry.kind == "llm":
         _fit_note(value, models_dir)
@@ -128,16 +130,14 @@ def models_use(name: str) -> int:
 
 def _fit_note(value: str, models_dir) -> None:
     """Say whether the model fits before anyone waits for it to load."""
-    from models.gguf import gguf_info
-    from models.hardware import llama_hardware, plan_llm_load
-    from rag.errors import ModelError
-    from rag.generation import resolve_llm
-    from rag.settings import load_settings
+    from models.hardware import plan_for_file
+    from models.locate import resolve_llm
+    from rag import ModelError, load_settings
 
     s = load_settings()
     try:
-        plan = plan_llm_load(gguf_info(resolve_llm(value, models_dir)), s.context_size, s.gpu_layers, s.threads,
-                             s.memory_limit_mb, llama_hardware())
+        plan = plan_for_file(resolve_llm(value, models_dir), s.context_size, s.gpu_layers, s.threads,
+                             s.memory_limit_mb)
     except ModelError as err:
         click.echo(f"warning: {err}", err=True)
         return
@@ -167,7 +167,7 @@ def models_add(name: str, target: str) -> int:
 def models_remove(name: str, yes: bool) -> int:
     """Delete a pulled model's files (and forget a model you added)."""
     from models import catalog
-    from rag.settings import load_settings
+    from rag import load_settings
 
     models_dir = _models_dir()
     entry = catalog.find(models_dir, name)
@@ -184,10 +184,9 @@ def models_hardware(as_json: bool) -> int:
     """What runs where: llama.cpp's GPU offload (CUDA/Metal/CPU), the embedder's torch device,
     threads, free memory, and what the current LLM needs."""
     from models.gguf import gguf_info
-    from models.hardware import GiB, llama_hardware, plan_llm_load, report
-    from rag.errors import RagError
-    from rag.generation import resolve_llm
-    from rag.settings import load_settings
+    from models.hardware import GiB, plan_for_file, report
+    from models.locate import resolve_llm
+    from rag import RagError, load_settings
 
     s = load_settings()
     hw = report()
@@ -199,8 +198,9 @@ def models_hardware(as_json: bool) -> int:
         data["llm"] = {"backend": "openai", "url": s.llm_url}
     else:
         try:
-            info = gguf_info(resolve_llm(s.llm_model, _models_dir()))
-            plan = plan_llm_load(info, s.context_size, s.gpu_layers, s.threads, s.memory_limit_mb, llama_hardware())
+            path = resolve_llm(s.llm_model, _models_dir())
+            info = gguf_info(path)
+            plan = plan_for_file(path, s.context_size, s.gpu_layers, s.threads, s.memory_limit_mb)
             data["llm"] = {"model": info.name, "file": str(info.path), "layers": info.layers,
                            "context_size": s.context_size, "n_gpu_layers": plan.gpu_layers, "threads": plan.threads,
                            "device": plan.device, "estimate_gb": round(plan.estimate.total / GiB, 3),

@@ -4,11 +4,12 @@ import sys
 
 import click
 
+from rag import RETRIEVAL_MODES
+
 from .common import emit_json, kb_option, make_engine
 
 k_option = click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="Number of passages.")
-mode_option = click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid", "dense+rerank", "bm25+rerank",
-                                                        "hybrid+rerank"]), default=None,
+mode_option = click.option("--mode", type=click.Choice(RETRIEVAL_MODES), default=None,
                            help="Retrieval: dense, bm25 or hybrid (default: retrieval_mode, hybrid); +rerank "
                                 "re-reads the top candidates with the reranker setting, or the local LLM.")
 file_option = click.option("--file", "files", multiple=True, metavar="NAME",
@@ -24,11 +25,8 @@ file_option = click.option("--file", "files", multiple=True, metavar="NAME",
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 def search(query: str, kb_name, k, files, mode, as_json: bool) -> int:
     """Retrieve the best passages for QUERY (no LLM)."""
-    engine = make_engine()
-    try:
+    with make_engine() as engine:
         result = engine.search(query, kb_name, k, files, mode)
-    finally:
-        engine.close()
     if as_json:
         emit_json({"results": [s.to_json() for s in result.sources],
                    "stats": {"retrieval_ms": round(result.retrieval_ms, 2)}})
@@ -54,37 +52,23 @@ def search(query: str, kb_name, k, files, mode, as_json: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout (no streaming).")
 def ask(question: str, kb_name, k, files, mode, chat, as_json: bool) -> int:
     """Answer QUESTION from your documents; tokens stream to stdout, then the sources."""
-    from rag.events import Abstained, AnswerDone, Token
+    from rag import Abstained, AnswerDone, ChatSaved, Token
 
-    engine = make_engine()
-    done = None
-    abstained = None
-    history: list[tuple[str, str]] = []
+    if chat is not None and chat != "new" and not chat.isdigit():
+        raise click.BadParameter("give a chat number or 'new'", param_hint="--chat")
+    done = abstained = None
     chat_id = None
-    try:
-        if chat is not None:
-            if chat == "new":
-                chat_id = engine.chats.create(question, kb_name or engine.settings.default_kb).id
-            elif chat.isdigit():
-                chat_id = engine.chats.get(int(chat)).id
-                history = engine.chats.turns(chat_id)
-            else:
-                raise click.BadParameter("give a chat number or 'new'", param_hint="--chat")
-            engine.chats.add(chat_id, "user", question)
-        for ev in engine.ask(question, kb_name, history=history, k=k, files=files, mode=mode):
+    with make_engine() as engine:
+        for ev in engine.ask(question, kb_name, k=k, files=files, mode=mode, chat=chat):
             if isinstance(ev, Token) and not as_json:
                 sys.stdout.write(ev.text)
                 sys.stdout.flush()
+            elif isinstance(ev, ChatSaved):
+                chat_id = ev.chat_id
             elif isinstance(ev, AnswerDone):
                 done = ev
-                if chat_id is not None:
-                    engine.chats.add(chat_id, "assistant", ev.answer, ev.sources)
             elif isinstance(ev, Abstained):
                 abstained = ev
-                if chat_id is not None:
-                    engine.chats.add(chat_id, "assistant", ev.reason, ev.sources)
-    finally:
-        engine.close()
     if chat_id is not None:
         click.echo(f"(chat {chat_id}; continue with --chat {chat_id})", err=True)
     if abstained is not None:
@@ -127,34 +111,31 @@ def evaluate(qa_file: str, kb_name, k: int, compare: str | None, as_json: bool) 
     """Measure retrieval on QA_FILE (JSON lines: question, file, page[, answer, lang])."""
     from pathlib import Path
 
-    from rag.evaluation import CUTOFFS, evaluate as run_eval, load_qa
-    from rag.retrieval import MODES
+    from rag import EVAL_CUTOFFS, evaluate_retrieval, load_qa
 
     records = load_qa(Path(qa_file))
     modes = [m.strip() for m in (compare or "").split(",") if m.strip()] or [None]
     for m in modes:
-        if m is not None and m not in MODES:
-            raise click.BadParameter(f"unknown mode {m!r}; choose from {', '.join(MODES)}", param_hint="--compare")
-    engine = make_engine()
+        if m is not None and m not in RETRIEVAL_MODES:
+            raise click.BadParameter(f"unknown mode {m!r}; choose from {', '.join(RETRIEVAL_MODES)}",
+                                     param_hint="--compare")
     results = {}
-    try:
+    with make_engine() as engine:
         for mode in modes:
             name = mode or engine.settings.retrieval_mode
             engine.search(records[0].question, kb_name, 1, mode=mode)  # warm up models
-            results[name] = run_eval(lambda q, depth: engine.search(q, kb_name, depth, mode=mode).sources,
-                                     records, k)
-    finally:
-        engine.close()
+            results[name] = evaluate_retrieval(lambda q, depth: engine.search(q, kb_name, depth, mode=mode).sources,
+                                               records, k)
     if as_json:
         emit_json({"k": k, "questions": len(records), "results": results})
         return 0
-    header = f"{'mode':<10}{'slice':<14}{'n':>4}" + "".join(f"{'hit@' + str(c):>8}" for c in CUTOFFS)
+    header = f"{'mode':<10}{'slice':<14}{'n':>4}" + "".join(f"{'hit@' + str(c):>8}" for c in EVAL_CUTOFFS)
     header += f"{'MRR':>8}{'ans@k':>8}{'p50ms':>8}{'p95ms':>8}"
     click.echo(header)
     for name, res in results.items():
         slices = [("all", res["overall"])] + [(f"lang={lang}", row) for lang, row in res["by_lang"].items()]
         for label, row in slices:
             ans = "-" if row["answer_in_context"] is None else f"{row['answer_in_context']:.2f}"
-            click.echo(f"{name:<10}{label:<14}{row['n']:>4}" + "".join(f"{row[f'hit@{c}']:>8.2f}" for c in CUTOFFS)
+            click.echo(f"{name:<10}{label:<14}{row['n']:>4}" + "".join(f"{row[f'hit@{c}']:>8.2f}" for c in EVAL_CUTOFFS)
                        + f"{row['mrr']:>8.3f}{ans:>8}{row['p50_ms']:>8.1f}{row['p95_ms']:>8.1f}")
     return 0

@@ -138,8 +138,8 @@ def test_scanned_and_garbled_pdfs_are_read_by_ocr_by_default(home, tmp_path):
 @pytest.mark.parametrize("backend", ["pdfium", "pypdf"])
 def test_undecodable_text_layer_is_detected_not_indexed(tmp_path, backend, target):
     from rag.errors import UndecodableTextError
-    from rag.loaders import open_document
-    from rag.ocr import OcrOptions
+    from rag.ingest.readers import open_document
+    from rag.ingest.ocr import OcrOptions
 
     path = make_garbled_pdf(tmp_path / "garbled.pdf", [GARBLED_LINES] * 2, target)
     doc = open_document(path, backend, OcrOptions(enabled=False))
@@ -164,7 +164,7 @@ def test_a_few_undecodable_pages_are_left_out_and_named(make_engine, tmp_path):
     engine = make_engine(ocr=False)
     (done,) = [e for e in engine.ingest([mixed]) if isinstance(e, FileIndexed)]
     assert done.pages == 3 and done.undecodable == (2,)
-    texts = [c.text for c in engine.store.get(engine.catalog.get_kb("default").collection)]
+    texts = [c.text for c in engine.parts.store.get(engine.parts.catalog.get_kb("default").collection)]
     assert texts and not any("\ue000" <= ch <= "\uf8ff" for t in texts for ch in t)
 
 

@@ -32,10 +32,10 @@ def ingest(home: Path, folder: Path) -> subprocess.Popen:
 def state(home: Path):
     """(file states, chunks per catalog, chunks in chroma, rows in the lexical index)."""
     code = (
-        "import json; from rag.engine import Engine; e = Engine(); kb = e.catalog.ensure_kb('default');"
+        "import json; from rag.engine import Engine; e = Engine(); kb = e.parts.catalog.ensure_kb('default');"
         "files = e.list_files(); print(json.dumps({'states': {f.name: f.state for f in files},"
         "'catalog': sum(f.chunks for f in files if f.state == 'indexed'),"
-        "'store': e.store.count(kb.collection), 'lexical': e.lexical.count(kb.id),"
+        "'store': e.parts.store.count(kb.collection), 'lexical': e.parts.lexical.count(kb.id),"
         "'hit': [s.file for s in e.search('calibration value of widget 0-3', mode='bm25').sources[:1]]}))"
     )
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, RAG_HOME=str(home)),

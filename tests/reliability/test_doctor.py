@@ -1,7 +1,6 @@
 from click.testing import CliRunner
 
 from pdfs import make_pdf, make_sample_pdf
-from rag.doctor import check
 
 
 def test_doctor_finds_and_repairs_drift(make_engine, tmp_path):
@@ -9,26 +8,26 @@ def test_doctor_finds_and_repairs_drift(make_engine, tmp_path):
     a = make_sample_pdf(tmp_path / "a.pdf")
     b = make_pdf(tmp_path / "b.pdf", [["The spare key hangs behind the blue door."] * 3])
     list(engine.ingest([a, b]))
-    assert check(engine, "default") == []
-    kb = engine.catalog.get_kb("default")
+    assert engine.doctor("default") == []
+    kb = engine.parts.catalog.get_kb("default")
 
     # an orphan chunk (as if a crash happened between store and catalog), a lexical row lost,
     # and a source file moved away
     vec = engine.embedder.embed_documents(["stray"])
-    engine.store.add(kb.collection, ["999-dead-000000"], vec, ["stray"],
+    engine.parts.store.add(kb.collection, ["999-dead-000000"], vec, ["stray"],
                      [{"file": "x.pdf", "path": "/x.pdf", "file_id": 999, "sha": "dead", "page": 1, "page_end": 1}])
-    victim = next(c.id for c in engine.store.get(kb.collection) if c.metadata["file"] == "a.pdf")
-    engine.lexical._db.execute(f"DELETE FROM lex_{kb.id} WHERE chunk_id = ?", (victim,))
+    victim = next(c.id for c in engine.parts.store.get(kb.collection) if c.metadata["file"] == "a.pdf")
+    engine.parts.lexical._db.execute(f"DELETE FROM lex_{kb.id} WHERE chunk_id = ?", (victim,))
     b.rename(tmp_path / "moved.pdf")
 
-    kinds = {f.kind for f in check(engine, "default")}
+    kinds = {f.kind for f in engine.doctor("default")}
     assert kinds == {"orphans", "lexical-sync", "missing-source"}
     assert engine.search("spare key blue door", mode="bm25").sources[0].file == "b.pdf"  # still answers
 
-    fixed = check(engine, "default", repair=True)
+    fixed = engine.doctor("default", repair=True)
     assert all(f.repaired for f in fixed if f.kind in ("orphans", "lexical-sync"))
-    assert {f.kind for f in check(engine, "default")} == {"missing-source"}
-    assert engine.store.count(kb.collection) == engine.lexical.count(kb.id)
+    assert {f.kind for f in engine.doctor("default")} == {"missing-source"}
+    assert engine.parts.store.count(kb.collection) == engine.parts.lexical.count(kb.id)
 
 
 def test_doctor_cli_exit_codes(make_engine, tmp_path):
@@ -36,8 +35,8 @@ def test_doctor_cli_exit_codes(make_engine, tmp_path):
 
     engine = make_engine()
     list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
-    kb = engine.catalog.get_kb("default")
-    engine.lexical._db.execute(f"DELETE FROM lex_{kb.id}")
+    kb = engine.parts.catalog.get_kb("default")
+    engine.parts.lexical._db.execute(f"DELETE FROM lex_{kb.id}")
     engine.close()
     runner = CliRunner()
     first = runner.invoke(cli, ["doctor"])

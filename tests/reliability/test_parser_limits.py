@@ -3,7 +3,7 @@ fails with a clear message, the batch goes on, and nothing already stored is tou
 
 from pdfs import make_pdf, make_sample_pdf
 from rag.events import FileFailed, FileIndexed
-from rag.parse_worker import ParserProcess
+from rag.ingest.worker import ParserProcess
 
 import pytest
 

@@ -37,7 +37,7 @@ def test_ingest_and_ask_without_network(rag_home, tmp_path):
 
 def test_chromadb_telemetry_is_off(make_engine):
     engine = make_engine()
-    settings = engine.store.client.get_settings()
+    settings = engine.parts.store.client.get_settings()
     assert settings.anonymized_telemetry is False
 
 
@@ -47,7 +47,7 @@ def test_openvino_embedder_sends_no_usage_telemetry(tmp_path, models_dir):
     pytest.importorskip("openvino")
     home = tmp_path / "user-home"
     home.mkdir()
-    script = ("import sys\nfrom pathlib import Path\nfrom rag.embedding import Embedder\n"
+    script = ("import sys\nfrom pathlib import Path\nfrom rag.embed.embedder import Embedder\n"
               f"e = Embedder('bundled:all-MiniLM-L6-v2', 'cpu', backend='openvino',\n"
               f"             cache_dir=Path({str(models_dir)!r}))\n"
               "print(e.embed_documents(['a passage']).shape, e.backend, sys.modules.get('openvino_telemetry', 'none'))")

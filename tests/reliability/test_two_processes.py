@@ -9,12 +9,12 @@ import pytest
 
 from pdfs import make_sample_pdf
 from rag.errors import KnowledgeBaseError
-from rag.locking import WriterLock
+from rag.store.lock import WriterLock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from rag.locking import WriterLock
+from rag.store.lock import WriterLock
 with WriterLock(Path(sys.argv[1]) / "write.lock"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -91,19 +91,19 @@ def test_a_reader_leaves_the_file_another_process_is_writing_alone(make_engine, 
         assert holder.stdout.readline().strip() == "locked"
         # what the holder has written so far: a pending version with one chunk
         writer = make_engine()
-        kb = writer.catalog.get_kb("default")
-        rec = writer.catalog.begin_file(kb, str(tmp_path / "b.pdf"), "b.pdf", 10, 1, "b" * 64)
-        writer.store.add(kb.collection, ["b-1"], embedder.embed_documents(["the pump runs at 40 bar"]),
+        kb = writer.parts.catalog.get_kb("default")
+        rec = writer.parts.catalog.begin_file(kb, str(tmp_path / "b.pdf"), "b.pdf", 10, 1, "b" * 64)
+        writer.parts.store.add(kb.collection, ["b-1"], embedder.embed_documents(["the pump runs at 40 bar"]),
                          ["the pump runs at 40 bar"], [{"file": "b.pdf", "path": rec.path, "file_id": rec.id,
                                                         "sha": "b" * 64, "page": 1, "page_end": 1}])
-        writer.lexical.add(kb.id, [("b-1", rec.id, "b" * 64, "", "the pump runs at 40 bar")])
+        writer.parts.lexical.add(kb.id, [("b-1", rec.id, "b" * 64, "", "the pump runs at 40 bar")])
 
         reader = make_engine()
         assert reader.search("admin console port").sources[0].file == "a.pdf"
         assert {f.name: f.state for f in reader.list_files()}["b.pdf"] == "indexing"
-        assert reader.store.get(kb.collection, ids=["b-1"])  # the writer's chunk is still there
-        assert reader.catalog._db.execute(f"SELECT count(*) FROM lex_{kb.id} WHERE chunk_id = 'b-1'").fetchone()[0] == 1
-        assert writer.catalog.commit_file(rec, 10, 1, 1, 1).sha256 == "b" * 64
+        assert reader.parts.store.get(kb.collection, ids=["b-1"])  # the writer's chunk is still there
+        assert reader.parts.catalog._db.execute(f"SELECT count(*) FROM lex_{kb.id} WHERE chunk_id = 'b-1'").fetchone()[0] == 1
+        assert writer.parts.catalog.commit_file(rec, 10, 1, 1, 1).sha256 == "b" * 64
         assert reader.search("pump pressure bar", files=["b.pdf"]).sources[0].file == "b.pdf"
     finally:
         holder.kill()
@@ -116,7 +116,7 @@ def test_an_older_bm25_table_answers_while_another_process_writes(make_engine, o
     table (section title inside the body) still answers."""
     engine = make_engine()
     list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
-    kb = engine._kb(None)
+    kb = engine.library.kb(None)
     older_bm25_layout(engine, kb)
     engine.close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)
@@ -124,9 +124,9 @@ def test_an_older_bm25_table_answers_while_another_process_writes(make_engine, o
         assert holder.stdout.readline().strip() == "locked"
         reader = make_engine()
         assert reader.search("admin console port", mode="bm25").sources[0].page == 2
-        assert reader.lexical.outdated(kb.id)
+        assert reader.parts.lexical.outdated(kb.id)
     finally:
         holder.kill()
         holder.wait()
     assert reader.search("admin console port", mode="bm25").sources[0].page == 2
-    assert not reader.lexical.outdated(kb.id)
+    assert not reader.parts.lexical.outdated(kb.id)

@@ -1,0 +1,277 @@
+"""Text embeddings (sentence-transformers) and the model's own tokenizer for chunking.
+
+The tokenizer comes straight from the model folder's tokenizer.json through the small
+`tokenizers` library, so chunking and token counting never import torch. The
+sentence-transformers model itself is loaded on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelError
+from models.locate import resolve_embedder
+
+
+MULTILINGUAL_HINTS = ("multilingual", "bge-m3", "e5", "labse", "xlm", "m3e", "text2vec", "chinese", "-zh")
+
+
+def is_multilingual(model_name: str) -> bool:
+    name = model_name.lower()
+    return any(h in name for h in MULTILINGUAL_HINTS)
+
+
+# Models trained with a marker before each text, used when the model folder names none
+# (sentence-transformers' `prompts` in config_sentence_transformers.json win when present).
+NAME_PREFIXES = (
+    ("bge-m3", ("", "")),
+    ("e5", ("query: ", "passage: ")),  # intfloat/e5-*, multilingual-e5-*
+    ("bge-", ("Represent this sentence for searching relevant passages: ", "")),  # BAAI/bge-*-en(-v1.5)
+)
+BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
+
+
+def embedding_prefixes(name: str, model_dir: Path) -> tuple[str, str]:
+    """(query prefix, passage prefix) this embedder expects, "" when none."""
+    try:
+        config = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        prompts = config.get("prompts") or {}
+    except (OSError, ValueError, AttributeError):
+        prompts = {}
+    if isinstance(prompts, dict) and any(prompts.get(key) for key in ("query", "passage", "document")):
+        return str(prompts.get("query") or ""), str(prompts.get("passage") or prompts.get("document") or "")
+    base = Path(name).name.lower()
+    for marker, pair in NAME_PREFIXES:
+        if marker in base:
+            if marker == "bge-" and "-zh" in base:
+                return BGE_ZH_QUERY, ""
+            return pair
+    return "", ""
+
+
+class HFTokenCounter:
+    """Counts and splits text with the embedding model's tokenizer (no special tokens)."""
+
+    def __init__(self, model_dir: Path):
+        from tokenizers import Tokenizer
+
+        file = model_dir / "tokenizer.json"
+        if not file.exists():
+            raise ModelError(f"{model_dir} has no tokenizer.json; RAG Desk needs a fast tokenizer to chunk text")
+        self._tok = Tokenizer.from_file(str(file))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+        # Counting needs no character offsets: tokenizers >= 0.20 can skip them (20% faster).
+        self._count_batch = getattr(self._tok, "encode_batch_fast", self._tok.encode_batch)
+
+    def count(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._count_batch(texts, add_special_tokens=False)]
+
+    def split(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
+        enc = self._tok.encode(text, add_special_tokens=False)
+        offsets = enc.offsets
+        spans = []
+        for i in range(0, len(offsets), max_tokens):
+            part = offsets[i : i + max_tokens]
+            start = part[0][0] if not spans else spans[-1][1]
+            end = part[-1][1] if i + max_tokens < len(offsets) else len(text)
+            spans.append((start, end))
+        return spans or [(0, len(text))]
+
+
+def max_seq_length(model_dir: Path) -> int:
+    try:
+        cfg = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        return int(cfg.get("max_seq_length", 256))
+    except (OSError, ValueError):
+        return 256
+
+
+def onnx_eligible(model_dir: Path) -> bool:
+    """True for the plain Transformer -> mean Pooling (-> Normalize) pipeline we can run in ONNX."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Normalize",) for k in kinds[2:]):
+            return False
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((model_dir / pooling_dir / "config.json").read_text())
+        return bool(pooling.get("pooling_mode_mean_tokens")) and (model_dir / "tokenizer.json").exists()
+    except (OSError, ValueError, KeyError, StopIteration):
+        return False
+
+
+# CPU backends for mean-pooled models, fastest first, as measured by `./desk bench perf` on an
+# AVX2 EPYC (chunks/s on real chunks): OpenVINO fp32 ~2-3x ONNX Runtime fp32 ~1.5x torch. Both
+# run the same exported fp32 graph (cosine to torch >= 0.9999; OpenVINO's kernels round
+# differently), which `./desk bench perf` checks against torch on real chunks.
+# int8 (dynamic, per-channel) was faster than fp32 ONNX but moved vectors (mean cosine 0.994) and
+# is not offered until the bench shows it keeps hit@5.
+CPU_BACKENDS = ("openvino", "onnx")
+
+
+def available_backends() -> list[str]:
+    """The CPU graph backends installed here, fastest first (`auto` takes the first)."""
+    import importlib.util
+
+    return [b for b in CPU_BACKENDS if importlib.util.find_spec(b if b == "openvino" else "onnxruntime")]
+
+
+class Embedder:
+    """Normalized float32 embeddings from a local sentence-transformers model.
+
+    Backend "onnx" runs the same weights through ONNX Runtime (exported once from the model
+    folder into the models cache, needing torch only for that export): the vectors equal
+    torch's to float precision, and a process that only embeds never imports torch or
+    sentence-transformers, which is most of `rag-cli ask`'s start-up. "torch" uses
+    sentence-transformers; "auto" picks onnx for eligible models on the CPU.
+    """
+
+    def __init__(self, setting: str, device: str = "auto", batch_size: int = 32, backend: str = "auto",
+                 cache_dir: Path | None = None):
+        self.name, self.model_dir = resolve_embedder(setting)
+        self.setting = setting
+        self._device_setting = device
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self.max_tokens = max_seq_length(self.model_dir) - 2  # room for [CLS]/[SEP]
+        self._auto = backend == "auto"
+        if backend == "auto":
+            cpu_graph = device in ("auto", "cpu") and cache_dir and onnx_eligible(self.model_dir)
+            backend = available_backends()[0] if cpu_graph else "torch"
+        if backend in ("onnx", "openvino") and not onnx_eligible(self.model_dir):
+            raise ModelError(f"embedding model {self.name!r} cannot run on the {backend} backend; "
+                             "use embedding_backend = 'torch'")
+        self.backend = backend
+        self._cache_dir = cache_dir
+        self.query_prefix, self.passage_prefix = embedding_prefixes(self.name, self.model_dir)
+
+    def _new_encoder(self, engine: str):
+        from rag.embed.runtimes import OnnxEncoder
+
+        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, engine)
+
+    @cached_property
+    def _onnx(self):
+        try:
+            return self._new_encoder(self.backend)
+        except Exception as exc:
+            if not (self._auto and self.backend == "openvino"):
+                raise
+            # Chosen automatically, not by the user: ONNX Runtime runs the same graph.
+            logging.getLogger("rag.embed.embedder").warning(
+                "OpenVINO could not run %s (%s); using ONNX Runtime", self.name, exc)
+            self.backend = "onnx"
+            return self._new_encoder("onnx")
+
+    @cached_property
+    def counter(self) -> HFTokenCounter:
+        return HFTokenCounter(self.model_dir)
+
+    @cached_property
+    def model(self):
+        # Offline by construction: the folder is local; forbid any hub look-up anyway.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from models.hardware import torch_device
+
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+
+            return SentenceTransformer(str(self.model_dir), device=torch_device(self._device_setting))
+        except Exception as exc:
+            raise ModelError(f"could not load embedding model {self.name!r} from {self.model_dir}: {exc}") from None
+
+    @property
+    def device(self) -> str:
+        return f"cpu ({self.backend})" if self.backend != "torch" else str(self.model.device)
+
+    @property
+    def precision(self) -> str:
+        """Backend and number format of the vectors, recorded with a knowledge base."""
+        return f"{self.backend}-fp32"
+
+    def load(self) -> None:
+        """Load the model now (it otherwise loads on first use). Safe to call from several
+        threads: ingestion loads it on a helper thread while the reader process starts."""
+        with self._load_lock:
+            if self.backend != "torch":
+                self._onnx
+            else:
+                self.model
+
+    @cached_property
+    def dim(self) -> int:
+        cfg = self.model_dir / "config.json"
+        try:
+            return int(json.loads(cfg.read_text())["hidden_size"])
+        except (OSError, KeyError, ValueError):
+            return int(self.model.get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: list[str], check=None) -> np.ndarray:
+        """Normalised float32 vectors, one row per text. Texts run in batches of `batch_size`
+        sorted by token length (little padding); `check()`, when given, is called before every
+        batch and may raise to stop early (Cancel)."""
+        if self.passage_prefix:
+            texts = [self.passage_prefix + t for t in texts]
+        return self._encode(texts, check)
+
+    def _encode(self, texts: list[str], check=None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.load()
+        with self._lock:
+            if self.backend != "torch":
+                return self._onnx.encode(texts, self.batch_size, check)
+            if check is None:
+                return self._torch_encode(texts)
+            lengths = self.counter.count(texts)
+            order = sorted(range(len(texts)), key=lambda i: lengths[i])
+            out = np.zeros((len(texts), self.dim), dtype=np.float32)
+            for start in range(0, len(order), self.batch_size):
+                check()
+                part = order[start : start + self.batch_size]
+                out[part] = self._torch_encode([texts[i] for i in part])
+            return out
+
+    def _torch_encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            prompt="",  # prefixes are added above, for every backend alike
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        text = self.query_prefix + text
+        if self.backend == "openvino":
+            # One short text: ONNX Runtime loads in ~0.5 s where OpenVINO compiles for ~1.2 s, so
+            # `rag-cli ask` answers sooner; the two run the same fp32 graph (cosine >= 0.9999).
+            with self._load_lock:
+                encoder = self._query_onnx
+            with self._lock:
+                return encoder.encode([text], 1)[0]
+        return self._encode([text])[0]
+
+    @cached_property
+    def _query_onnx(self):
+        return self._new_encoder("onnx")

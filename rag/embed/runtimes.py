@@ -1,0 +1,213 @@
+"""Run a mean-pooled sentence-transformers encoder with ONNX Runtime.
+
+The ONNX graph is exported once from the model folder (torch is needed for that step
+only), written through a temp file and an atomic rename, and reused while the source
+weights are unchanged (size + mtime recorded beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelError
+
+
+def _weights(model_dir: Path) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (model_dir / name).exists():
+            return model_dir / name
+    raise ModelError(f"{model_dir} holds no model weights (model.safetensors)")
+
+
+def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    shipped = model_dir / "onnx" / "model.onnx"  # exported ahead of time (the packaged app ships one)
+    if shipped.exists():
+        return shipped
+    weights = _weights(model_dir)
+    st = weights.stat()
+    key = hashlib.sha1(f"{model_dir.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return cache_dir / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+
+
+def export(model_dir: Path, target: Path) -> Path:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise ModelError(f"exporting the embedder to ONNX needs torch and transformers ({exc})") from None
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, base):
+            super().__init__()
+            self.base = base
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.base(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    base = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".model.{os.getpid()}.onnx")
+    ids = torch.ones(1, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Encoder(base), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(tmp),
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "hidden": axes},
+                opset_version=17, dynamo=False,
+            )
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise ModelError(f"could not export {model_dir.name} to ONNX ({exc}); set embedding_backend = 'torch'") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    (target.parent / "source.json").write_text(json.dumps({"model_dir": str(model_dir)}))
+    return target
+
+
+def import_openvino():
+    """`import openvino` without its usage telemetry. Importing openvino starts Intel's
+    `openvino_telemetry`, which is on unless a consent file under ~/intel says no: it writes
+    files there and forks a process that posts to Google Analytics. Nothing may leave the
+    machine, so `openvino_telemetry` is marked unimportable first and openvino falls back to
+    its own do-nothing stand-in."""
+    import sys
+
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+    import openvino
+
+    return openvino
+
+
+class OnnxEncoder:
+    """The exported graph on ONNX Runtime (`engine="onnx"`) or OpenVINO (`engine="openvino"`,
+    the same fp32 graph compiled by OpenVINO's CPU plugin: same vectors, faster on AVX2 CPUs)."""
+
+    _streams = 1  # OpenVINO infer requests run side by side (set when it compiles the graph)
+    _queue = None  # their AsyncInferQueue, when there is more than one
+
+    def __init__(self, model_dir: Path, cache_dir: Path, max_length: int, engine: str = "onnx"):
+        from tokenizers import Tokenizer
+
+        from models.hardware import physical_cores
+
+        path = onnx_path(model_dir, cache_dir)
+        if not path.exists():
+            export(model_dir, path)
+        self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tok.enable_truncation(max_length)
+        self._tok.no_padding()
+        if engine == "openvino":
+            # compiled graphs are cached under RAG_HOME (a shipped model.onnx may lie in a read-only folder)
+            self._load_openvino(path, physical_cores(), Path(cache_dir) / "openvino-cache")
+            return
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = physical_cores()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in session.get_inputs()}
+        self._run = lambda feed: session.run(None, feed)[0]
+
+    def _load_openvino(self, path: Path, threads: int, cache: Path) -> None:
+        try:
+            ov = import_openvino()
+        except ImportError:
+            raise ModelError("embedding_backend = 'openvino' needs the openvino package "
+                             "(pip install 'rag-desk[openvino]'); or use onnx") from None
+        # CACHE_DIR keeps the compiled graph: later processes load it instead of compiling again.
+        # THROUGHPUT runs batches side by side, each on its own stream (on 2 cores: 2 streams of
+        # 1 thread), instead of every batch on all threads. The 451 chunks of the bench's
+        # 100-page manual embedded in 2.79-2.95 s this way, 2.97-3.29 s with LATENCY.
+        compiled = ov.Core().compile_model(str(path), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT",
+                                                              "INFERENCE_NUM_THREADS": threads,
+                                                              "CACHE_DIR": str(cache)})
+        self._inputs = {name for port in compiled.inputs for name in port.get_names()}
+        request = compiled.create_infer_request()
+        output = compiled.output(0)
+        self._run = lambda feed: request.infer(feed)[output]
+        self._streams = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        if self._streams > 1:
+            self._queue = ov.AsyncInferQueue(compiled, self._streams)
+
+    def encode(self, texts: list[str], batch_size: int = 32, check=None) -> np.ndarray:
+        """Normalised mean-pooled vectors. Texts are tokenised once and run in batches of
+        similar token length (little padding); `check()` is called before every batch and may
+        raise to stop early (cancel). With several OpenVINO streams, batches run side by side,
+        and a text count below streams x batch_size is split so that every stream has work."""
+        encodings = self._tok.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # little padding per batch
+        if self._queue is not None:
+            batch_size = max(1, min(batch_size, -(-len(texts) // self._streams)))
+        batches = []
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            batches.append((idx, mask, feed))
+        pooled: dict[int, np.ndarray] = {}
+        if self._queue is None or len(batches) == 1:
+            for n, (idx, mask, feed) in enumerate(batches):
+                if check is not None:
+                    check()
+                pooled[n] = _pool(self._run(feed), mask)
+        else:
+            self._run_side_by_side(batches, pooled, check)
+        if not pooled:
+            return np.zeros((0, 0), dtype=np.float32)
+        result = np.zeros((len(texts), next(iter(pooled.values())).shape[1]), dtype=np.float32)
+        for n, (idx, _, _) in enumerate(batches):
+            result[idx] = pooled[n]
+        return result
+
+    def _run_side_by_side(self, batches, pooled: dict, check) -> None:
+        failed: list[BaseException] = []
+
+        def done(request, n):
+            try:
+                pooled[n] = _pool(request.get_output_tensor(0).data, batches[n][1])
+            except BaseException as exc:  # raised on the caller's thread below
+                failed.append(exc)
+
+        queue = self._queue
+        queue.set_callback(done)
+        try:
+            for n, (_, _, feed) in enumerate(batches):
+                if check is not None:
+                    check()
+                queue.start_async(feed, n)
+        finally:
+            queue.wait_all()  # nothing runs on after a cancel or an error
+        if failed:
+            raise failed[0]
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the real tokens, then unit length."""
+    pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

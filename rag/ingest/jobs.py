@@ -1,0 +1,122 @@
+"""Ingest jobs over many files, each under the writer lock: add paths, index files again from
+their sources, rebuild a knowledge base, and keep one in step with its watched folders. A bad
+file fails alone: it is reported and the batch goes on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from rag.errors import DocumentError
+from rag.events import FileFailed, FileIndexed, FileRemoved, FileSkipped, FileStarted, IngestDone, IngestEvent
+from rag.ingest.discover import discover
+from rag.ingest.pipeline import FilePipeline
+
+
+class Indexer:
+    def __init__(self, parts, library):
+        self.parts = parts
+        self.library = library
+        self.files = FilePipeline(parts, library)
+        self._write_lock = threading.Lock()  # one ingest job at a time in this process
+
+    def ingest(self, paths: Iterable[str | Path], kb: str | None = None,
+               cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        files, problems = discover([Path(p) for p in paths])
+        with self.parts.writer:
+            yield from self._run(files, problems, kb, cancel, started)
+
+    def reindex(self, files: Sequence[str], kb: str | None = None,
+                cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Index the given files of `kb` again from their sources (after a parser or OCR change).
+
+        A file whose source is gone keeps its stored text: it is reported, not dropped."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.parts.writer:
+            kbrec = self.library.kb(kb)
+            paths, problems = [], []
+            for name in files:
+                rec = self.library.match_file(kbrec, name)
+                if not Path(rec.path).is_file():
+                    problems.append(DocumentError(Path(rec.path), "the source file is no longer there; its stored "
+                                                                  "text is kept (add the file again to re-index it)"))
+                    continue
+                self.library.delete_chunks(kbrec, rec.id)
+                self.parts.catalog.remove_file(rec.id)
+                paths.append(Path(rec.path))
+            yield from self._run(paths, problems, kbrec.name, cancel, started)
+
+    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Rebuild a knowledge base with the current embedding model and chunk settings.
+
+        Files whose sources are gone cannot be rebuilt and are dropped; `missing_sources`
+        lists them first so a caller can ask before going ahead."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.parts.writer:
+            kbrec = self.library.kb(kb)
+            paths = [Path(f.path) for f in self.parts.catalog.files(kbrec) if Path(f.path).is_file()]
+            self.parts.store.drop(kbrec.collection)
+            self.parts.lexical.drop(kbrec.id)
+            kbrec = self.parts.catalog.reset_kb(kbrec)
+            yield from self._run(paths, [], kbrec.name, cancel, started)
+
+    def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Bring a knowledge base in line with its watched folders: index new and changed
+        files, drop files that were deleted from a watched folder."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.parts.writer:
+            kbrec = self.library.kb(kb)
+            folders = self.parts.catalog.watches(kbrec)
+            removed = []
+            for rec in self.parts.catalog.files(kbrec):
+                inside = any(Path(rec.path).is_relative_to(f) for f in folders)
+                if inside and not Path(rec.path).exists() and all(Path(f).is_dir() for f in folders
+                                                                    if Path(rec.path).is_relative_to(f)):
+                    self.library.delete_chunks(kbrec, rec.id)
+                    self.parts.catalog.remove_file(rec.id)
+                    removed.append(FileRemoved(Path(rec.path)))
+            yield from removed
+            present = [f for f in folders if Path(f).is_dir()]
+            problems = [DocumentError(Path(f), "the watched folder is missing (unplugged drive?); its files are "
+                                               "kept until it is back") for f in folders if not Path(f).is_dir()]
+            files, found_problems = discover([Path(f) for f in present])
+            problems += [p for p in found_problems if Path(p.path).is_file()]  # an empty folder is fine
+            yield from self._run(files, problems, kbrec.name, cancel, started, len(removed))
+
+    def _run(self, files, problems, kb, cancel, started, removed=0):
+        total = len(files) + len(problems)
+        indexed = skipped = failed = chunks_total = 0
+        kbrec = self.library.kb(kb, create=True)
+        position = 0
+        for problem in problems:
+            position += 1
+            failed += 1
+            yield FileStarted(problem.path, position, total)
+            yield FileFailed(problem.path, problem.reason)
+        if files:
+            kbrec = self.library.check_model(kbrec)  # the right store and model first, then
+            self.library.recovery.lexical_for(kbrec, required=True)  # rows are written in the current layout
+        with self._write_lock:
+            for path in files:
+                if cancel.is_set():
+                    break
+                position += 1
+                yield FileStarted(path, position, total)
+                outcome = yield from self.files.index_file(kbrec, path, cancel)
+                if isinstance(outcome, FileIndexed):
+                    indexed += 1
+                    chunks_total += outcome.chunks
+                elif isinstance(outcome, FileSkipped):
+                    skipped += 1
+                else:
+                    failed += 1
+                yield outcome
+        yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set(),
+                         removed)

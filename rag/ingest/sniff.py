@@ -1,0 +1,34 @@
+"""What a file really is, from its first bytes: a PDF named .pdf must start like one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.errors import NotAPdfError, UnreadableFileError
+
+
+def check_pdf_header(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(1024)
+    except PermissionError:
+        raise UnreadableFileError(path) from None
+    if b"%PDF-" not in head:
+        kind = sniff(head)
+        raise NotAPdfError(path, f"not a PDF file ({kind}); check that this is the document you meant")
+
+
+def sniff(head: bytes) -> str:
+    if head.startswith(b"\x89PNG"):
+        return "it is a PNG image"
+    if head.startswith(b"\xff\xd8"):
+        return "it is a JPEG image"
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a ZIP archive or Office document"
+    if head.startswith(b"<") or head.lstrip().lower().startswith((b"<!doctype", b"<html")):
+        return "it looks like HTML or XML"
+    try:
+        head.decode("utf-8")
+        return "it looks like plain text"
+    except UnicodeDecodeError:
+        return "the content does not start with %PDF"

@@ -1,0 +1,188 @@
+"""The collaborators every stage shares, built lazily and rebuilt when their settings change.
+
+`Parts` is the engine's dependency wiring: the SQLite catalog (knowledge bases, files, BM25
+and chunk texts), the vector store, the writer lock, the embedder, the LLM, the reranker,
+the reader child process and the chat history. Nothing is built (or created on disk) until
+first used. A model given by the caller (tests share one loaded model) is not the engine's
+to close.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from rag.settings import Settings
+
+LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed", "memory_limit_mb", "llm_backend",
+              "llm_url", "llm_api_key", "llm_api", "llm_server_model", "llm_timeout_s")
+STORE_FIELDS = ("chroma_url", "chroma_token", "chroma_token_header")
+EMBEDDER_FIELDS = ("embedding_model", "embedding_device", "embedding_batch_size", "embedding_backend")
+PARSER_FIELDS = ("parse_timeout_s", "parse_memory_mb")
+RERANKER_FIELDS = ("reranker", "rerank_candidates", "rrf_k", *LLM_FIELDS)
+QUERY_CACHE = 16  # query vectors remembered (a search embeds while the store opens, then reuses it)
+
+
+class Parts:
+    def __init__(self, settings: Settings, home: Path, *, embedder=None, generator=None, store=None):
+        self.settings = settings
+        self.home = home
+        self._embedder = embedder
+        self._generator = generator
+        self._own_embedder = embedder is None
+        self._own_generator = generator is None
+        self._vectors = store  # a vector store given by the caller; else the settings' one
+        self._store = None
+        self._store_lock = threading.Lock()
+        self._query_vectors: dict = {}
+        self.embed_stats = {"chunks": 0, "embedded": 0}  # chunks stored / texts actually embedded
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @cached_property
+    def writer(self):
+        from rag.store.lock import WriterLock
+
+        return WriterLock(self.home / "write.lock")
+
+    @cached_property
+    def catalog(self):
+        from rag.store.manifest import Catalog
+
+        return Catalog(self.home / "catalog.sqlite3")
+
+    @cached_property
+    def lexical(self):
+        return self.catalog.lexical()
+
+    @property
+    def store(self):
+        """Vectors in the vector store, chunk texts and metadata in the catalog (`ChunkStore`)."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from rag.store.chunks import ChunkStore
+                    from rag.store.vectors import open_store
+
+                    vectors = self._vectors or open_store(self.settings, self.home / "chroma")
+                    self._store = ChunkStore(vectors, self.catalog._db, self.catalog._lock)
+        return self._store
+
+    @property
+    def store_open(self) -> bool:
+        return self._store is not None
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from rag.embed.embedder import Embedder
+
+            s = self.settings
+            self._embedder = Embedder(s.embedding_model, s.embedding_device, s.embedding_batch_size,
+                                      s.embedding_backend, self.models_dir)
+            self._own_embedder = True
+        return self._embedder
+
+    @property
+    def embedder_loaded(self):
+        """The embedder if one is built, else None (nothing is loaded to answer)."""
+        return self._embedder
+
+    def embed_query(self, text: str):
+        """A query's vector, remembered for the last few queries; cleared with the embedder."""
+        vec = self._query_vectors.get(text)
+        if vec is None:
+            vec = self.embedder.embed_query(text)
+            if len(self._query_vectors) >= QUERY_CACHE:
+                self._query_vectors.clear()
+            self._query_vectors[text] = vec
+        return vec
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            from rag.answer.llama import make_generator
+
+            self._generator = make_generator(self.settings, self.models_dir)
+            self._own_generator = True
+        return self._generator
+
+    def use_generator(self, generator) -> None:
+        """Answer with `generator` from now on (the caller keeps owning it)."""
+        self._drop_generator()
+        self._generator, self._own_generator = generator, False
+
+    @cached_property
+    def reranker(self):
+        """The configured reranker; `--mode ...+rerank` without one uses the local LLM."""
+        from rag.search.rerank import LLM_RERANKER, make_reranker
+
+        return make_reranker(self.settings.reranker or LLM_RERANKER, self.settings, self.models_dir)
+
+    @cached_property
+    def chats(self):
+        from rag.store.chats import ChatHistory
+
+        return ChatHistory(self.home / "chats.sqlite3")
+
+    @cached_property
+    def parser(self):
+        """The reader child process (a stall timeout and a memory limit per file)."""
+        from rag.ingest.worker import ParserProcess
+
+        return ParserProcess(self.settings.parse_timeout_s, self.settings.parse_memory_mb)
+
+    # ---- settings changes and shutdown -------------------------------------------------
+
+    def update_settings(self, settings: Settings) -> set[str]:
+        """Use new settings; the parts whose settings changed are rebuilt on next use.
+        Returns the names of the settings that changed."""
+        old, self.settings = self.settings, settings
+        changed = {f for f in Settings.__dataclass_fields__ if getattr(old, f) != getattr(settings, f)}
+        if changed & set(LLM_FIELDS):
+            self._drop_generator()
+        if changed & set(EMBEDDER_FIELDS):
+            self._embedder = None
+            self._query_vectors.clear()
+        if changed & set(STORE_FIELDS):
+            self._store = self._vectors = None  # the next use connects to the new store (embedded or server)
+        if changed & set(PARSER_FIELDS):
+            self._pop("parser")
+        if changed & set(RERANKER_FIELDS):
+            self._pop("reranker")
+        return changed
+
+    def _drop_generator(self) -> None:
+        if self._generator is not None and self._own_generator and hasattr(self._generator, "close"):
+            self._generator.close()
+        self._generator = None
+
+    def _pop(self, name: str) -> None:
+        part = self.__dict__.pop(name, None)
+        if hasattr(part, "close"):
+            part.close()
+
+    def close(self) -> None:
+        self._pop("reranker")
+        self._store = None  # these two use the catalog's connection, closed below
+        self.__dict__.pop("lexical", None)
+        self._drop_generator()
+        self._pop("parser")
+        self._pop("catalog")
+        self._pop("chats")
+
+
+def in_background(work, name: str) -> None:
+    """Run `work()` on a daemon thread to get ahead of a later call that repeats it for real;
+    its errors are dropped here because that later call raises them again."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException:
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()

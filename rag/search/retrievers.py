@@ -1,0 +1,89 @@
+"""Retrieval: turn a question into ranked passages.
+
+Two signals: dense (embedding cosine in the vector store) and lexical (BM25 over our own
+tokens, see `lexical.py`). `HybridRetriever` fuses their rankings with reciprocal rank
+fusion, score = sum(weight / (rrf_k + rank)), which needs no score calibration between the
+two. It fuses *pages*, not chunks: a page is found by a question, and the two signals often
+pick different chunks of the right page (dense the explanation, BM25 the option's line), which
+chunk-level fusion would count as two half-votes. Every hit keeps its component scores so
+callers can judge evidence (abstention).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol, Sequence
+
+from rag.search.hits import Hit, page_key
+from rag.search.rrf import rrf_fuse
+from rag.store.vectors import StoredChunk, VectorStore
+
+
+
+class Retriever(Protocol):
+    def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]: ...
+
+
+class DenseRetriever:
+    def __init__(self, store: VectorStore, embed_query: Callable,
+                 file_ids: Callable[[Sequence[str]], set[int]] | None = None):
+        self.store = store
+        self.embed_query = embed_query
+        self.file_ids = file_ids  # base names (`manual.pdf`) or full paths -> catalog file ids
+
+    def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
+        where = None
+        if files:
+            wanted = sorted(self.file_ids(files)) if self.file_ids else []
+            if not wanted:
+                return []
+            where = {"file_id": wanted[0]} if len(wanted) == 1 else {"file_id": {"$in": wanted}}
+        vector = self.embed_query(query)
+        chunks = self.store.query(collection, vector, k, where=where)
+        return [Hit(c, c.score, dense=c.score) for c in chunks]
+
+
+class LexicalRetriever:
+    def __init__(self, store: VectorStore, index, kb_id: int, file_ids: Callable[[Sequence[str]], set[int]]):
+        self.store = store
+        self.index = index
+        self.kb_id = kb_id
+        self.file_ids = file_ids
+
+    def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = (),
+                 known: dict[str, StoredChunk] | None = None) -> list[Hit]:
+        """`known`: chunks already read (by id), which need not be fetched again."""
+        wanted = self.file_ids(files) if files else None
+        if files and not wanted:
+            return []
+        scored = self.index.search(self.kb_id, query, k, wanted)
+        if not scored:
+            return []
+        chunks = dict(known or {})
+        missing = [cid for cid, _ in scored if cid not in chunks]
+        if missing:
+            chunks.update((c.id, c) for c in self.store.get(collection, ids=missing))
+        return [Hit(chunks[cid], s, lexical=s) for cid, s in scored if cid in chunks]
+
+
+class HybridRetriever:
+    # Page fusion wants deeper lists than chunk fusion did: a page that BM25 ranks 3rd should
+    # still collect the dense vote it earns at rank 40. On the QA set (hit@5 0.8125 with chunk
+    # fusion of 30 each), page fusion found 1 more question with 30 candidates and 2 with 60;
+    # 100 or 200 found no more and cost up to 15 ms at 1,000 pages.
+    def __init__(self, dense: Retriever, lexical: LexicalRetriever, rrf_k: int = 60, dense_weight: float = 1.0,
+                 lexical_weight: float = 1.0, candidates: int = 60):
+        self.dense = dense
+        self.lexical = lexical
+        self.rrf_k = rrf_k
+        self.weights = {"dense": dense_weight, "lexical": lexical_weight}
+        self.candidates = candidates
+
+    def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
+        n = max(self.candidates, k)
+        lists = {}
+        known: dict[str, StoredChunk] = {}
+        if self.weights["dense"] > 0:
+            lists["dense"] = self.dense.retrieve(collection, query, n, files)
+            known = {h.chunk.id: h.chunk for h in lists["dense"]}
+        lists["lexical"] = self.lexical.retrieve(collection, query, n, files, known)
+        return rrf_fuse(lists, self.weights, self.rrf_k, key=page_key)[:k]

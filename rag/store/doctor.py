@@ -1,0 +1,83 @@
+"""Store integrity: find (and optionally repair) what can drift between the catalog, the
+vector store and the lexical index. Used by `Engine.doctor` (`rag-cli doctor`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    kb: str
+    kind: str  # orphans | missing-text | missing-source | model-mismatch | lexical-sync | count-mismatch
+    message: str
+    repaired: bool = False
+
+
+def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
+    """What is out of step in knowledge base `kb_name` (`parts`: rag.parts.Parts; `recovery`:
+    rag.store.recovery.Recovery, which first rolls back what a crash left); with `repair`,
+    what can be fixed here is fixed."""
+    from rag.store import manifest as cat
+    from rag.store.bm25 import stored_row
+
+    kb = parts.catalog.get_kb(kb_name)
+    recovery.recover(kb)
+    findings: list[Finding] = []
+    files = {f.id: f for f in parts.catalog.files(kb)}
+    committed = {fid: f.sha256 for fid, f in files.items() if f.state == cat.INDEXED}
+
+    if kb.embed_model and kb.embed_model != parts.embedder.name:
+        findings.append(Finding(kb.name, "model-mismatch",
+                                f"built with embedding model '{kb.embed_model}', settings say '{parts.embedder.name}': "
+                                "switch embedding_model back or re-index into a new knowledge base"))
+
+    scanned = list(parts.store.scan(kb.collection))  # (id, chunk or None where its text is gone)
+    stored = [c for _, c in scanned if c is not None]
+    orphans = [c.id for c in stored
+               if committed.get(int(c.metadata.get("file_id", -1))) != c.metadata.get("sha")]
+    if orphans:
+        if repair:
+            parts.store.delete_ids(kb.collection, orphans)
+        findings.append(Finding(kb.name, "orphans", f"{len(orphans)} chunks belong to no committed file version",
+                                repaired=repair))
+    # Text and metadata rows in the catalog whose vector is gone (see chunkstore.py).
+    stray = parts.store.payload_ids(kb.collection) - {cid for cid, _ in scanned}
+    if stray:
+        if repair:
+            parts.store.delete_rows(kb.collection, sorted(stray))
+        findings.append(Finding(kb.name, "orphans", f"{len(stray)} stored chunk texts have no vector",
+                                repaired=repair))
+    # Vectors whose text is gone: nothing can show them; the file must be ingested again.
+    textless = sorted(cid for cid, c in scanned if c is None)
+    if textless:
+        if repair:
+            parts.store.delete_ids(kb.collection, textless)
+        findings.append(Finding(kb.name, "missing-text", f"{len(textless)} chunks have lost their text",
+                                repaired=repair))
+
+    dropped = set(orphans)
+    live = {c.id: c for c in stored if c.id not in dropped}
+    per_file: dict[int, int] = {}
+    for c in live.values():
+        per_file[int(c.metadata["file_id"])] = per_file.get(int(c.metadata["file_id"]), 0) + 1
+    for fid, f in files.items():
+        if f.state == cat.INDEXED and per_file.get(fid, 0) != f.chunks:
+            findings.append(Finding(kb.name, "count-mismatch",
+                                    f"{f.name}: catalog says {f.chunks} chunks, the store holds {per_file.get(fid, 0)}; "
+                                    "ingest the file again (remove it first) to rebuild it"))
+        if f.state == cat.INDEXED and not Path(f.path).exists():
+            findings.append(Finding(kb.name, "missing-source",
+                                    f"{f.name}: the source file {f.path} is gone; its stored text still answers "
+                                    "questions, but citations cannot open the page"))
+
+    lexical_ids = parts.lexical.committed_ids(kb.id)
+    if lexical_ids != set(live):
+        missing, extra = set(live) - lexical_ids, lexical_ids - set(live)
+        if repair:
+            parts.lexical.rebuild(kb.id, map(stored_row, live.values()))
+        findings.append(Finding(kb.name, "lexical-sync",
+                                f"lexical index out of sync ({len(missing)} missing, {len(extra)} extra rows)",
+                                repaired=repair))
+    return findings

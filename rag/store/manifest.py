@@ -1,0 +1,379 @@
+"""The SQLite manifest: knowledge bases and the state of every file in them.
+
+chromadb has no transactions, so this is the source of truth for what is committed.
+A file's chunks carry its `file_id` and the sha256 of the version they came from.
+While a version is being written its sha sits in `pending_sha256`; once every chunk is
+in, one SQLite transaction makes it the committed `sha256` and moves the old version to
+`stale_sha256`, whose chunks are deleted next. Recovery (at open) deletes chunks of any
+pending version and of any stale one, so a crash at any point leaves each file either
+fully at its old version, fully at its new one, or not indexed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import KnowledgeBaseError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS kbs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    collection TEXT NOT NULL UNIQUE,
+    embed_model TEXT,
+    embed_dim INTEGER,
+    chunk_tokens INTEGER,
+    chunk_overlap INTEGER,
+    created REAL NOT NULL,
+    embed_backend TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER,
+    sha256 TEXT,
+    pending_sha256 TEXT,
+    stale_sha256 TEXT,
+    state TEXT NOT NULL,
+    pages INTEGER DEFAULT 0,
+    chunks INTEGER DEFAULT 0,
+    error TEXT,
+    updated REAL NOT NULL,
+    UNIQUE (kb_id, path)
+);
+CREATE TABLE IF NOT EXISTS kb_store (
+    kb_id INTEGER PRIMARY KEY REFERENCES kbs(id) ON DELETE CASCADE,
+    location TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watches (
+    kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
+    folder TEXT NOT NULL,
+    added REAL NOT NULL,
+    PRIMARY KEY (kb_id, folder)
+);
+"""
+
+KB_NAME = re.compile(r"^[\w][\w .\-]{0,62}$", re.UNICODE)
+
+# file states
+INDEXED = "indexed"
+INDEXING = "indexing"
+FAILED = "failed"
+INTERRUPTED = "not indexed (interrupted)"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    id: int
+    name: str
+    collection: str
+    embed_model: str | None
+    embed_dim: int | None
+    chunk_tokens: int | None
+    chunk_overlap: int | None
+    embed_backend: str | None = None  # backend and precision of the vectors, e.g. "onnx-fp32"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    kb_id: int
+    path: str
+    name: str
+    size: int | None
+    mtime_ns: int | None
+    sha256: str | None
+    pending_sha256: str | None
+    stale_sha256: str | None
+    state: str
+    pages: int
+    chunks: int
+    error: str | None
+    updated: float
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.name,
+            "path": self.path,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "status": self.state,
+            "error": self.error,
+            "sha256": self.sha256,
+            "updated": self.updated,
+        }
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(kbs)")}
+        if "embed_backend" not in columns:  # catalogs made before backends were recorded
+            self._db.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def lexical(self):
+        from rag.store.bm25 import LexicalIndex
+
+        return LexicalIndex(self._db, self._lock)
+
+    def _tx(self):
+        return _Transaction(self._db, self._lock)
+
+    # ---- knowledge bases --------------------------------------------------------------
+
+    def kbs(self) -> list[KnowledgeBase]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM kbs ORDER BY name").fetchall()
+        return [_kb(r) for r in rows]
+
+    def find_kb(self, name: str) -> KnowledgeBase | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM kbs WHERE name = ?", (name,)).fetchone()
+        return _kb(row) if row else None
+
+    def get_kb(self, name: str) -> KnowledgeBase:
+        kb = self.find_kb(name)
+        if kb is None:
+            known = ", ".join(k.name for k in self.kbs()) or "none yet"
+            raise KnowledgeBaseError(
+                f"knowledge base '{name}' does not exist (known: {known}); create it with `rag-cli kb create {name}`"
+            )
+        return kb
+
+    def create_kb(self, name: str) -> KnowledgeBase:
+        name = name.strip()
+        if not KB_NAME.match(name):
+            raise KnowledgeBaseError(
+                f"'{name}' is not a valid knowledge base name: use letters, digits, spaces, '.', '-' or '_' (max 63)"
+            )
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM kbs WHERE name = ?", (name,)).fetchone():
+                raise KnowledgeBaseError(f"knowledge base '{name}' already exists")
+            cur = db.execute(
+                "INSERT INTO kbs (name, collection, created) VALUES (?, ?, ?)", (name, "pending", time.time())
+            )
+            kb_id = cur.lastrowid
+            db.execute("UPDATE kbs SET collection = ? WHERE id = ?", (f"kb_{kb_id}", kb_id))
+        return self.get_kb(name)
+
+    def ensure_kb(self, name: str) -> KnowledgeBase:
+        return self.find_kb(name) or self.create_kb(name)
+
+    def rename_kb(self, old: str, new: str) -> KnowledgeBase:
+        kb = self.get_kb(old)
+        new = new.strip()
+        if not KB_NAME.match(new):
+            raise KnowledgeBaseError(f"'{new}' is not a valid knowledge base name")
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM kbs WHERE name = ?", (new,)).fetchone():
+                raise KnowledgeBaseError(f"knowledge base '{new}' already exists")
+            db.execute("UPDATE kbs SET name = ? WHERE id = ?", (new, kb.id))
+        return self.get_kb(new)
+
+    def delete_kb(self, name: str) -> KnowledgeBase:
+        kb = self.get_kb(name)
+        with self._tx() as db:
+            db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM watches WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM kb_store WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM kbs WHERE id = ?", (kb.id,))
+        return kb
+
+    def kb_store(self, kb: KnowledgeBase) -> str | None:
+        """Where the knowledge base's vectors live: "embedded" or a Chroma server URL."""
+        with self._lock:
+            row = self._db.execute("SELECT location FROM kb_store WHERE kb_id = ?", (kb.id,)).fetchone()
+        return row["location"] if row else None
+
+    def set_kb_store(self, kb: KnowledgeBase, location: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO kb_store (kb_id, location) VALUES (?, ?)", (kb.id, location))
+
+    def reset_kb(self, kb: KnowledgeBase) -> KnowledgeBase:
+        """Forget a knowledge base's files and model (its chunks must be dropped by the caller)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM kb_store WHERE kb_id = ?", (kb.id,))
+            db.execute("DELETE FROM files WHERE kb_id = ?", (kb.id,))
+            db.execute("UPDATE kbs SET embed_model = NULL, embed_dim = NULL, chunk_tokens = NULL,"
+                       " chunk_overlap = NULL, embed_backend = NULL WHERE id = ?", (kb.id,))
+        return self.get_kb(kb.name)
+
+    def set_kb_model(self, kb: KnowledgeBase, model: str, dim: int, chunk_tokens: int, overlap: int,
+                     backend: str | None = None) -> KnowledgeBase:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE kbs SET embed_model = ?, embed_dim = ?, chunk_tokens = ?, chunk_overlap = ?,"
+                " embed_backend = ? WHERE id = ?",
+                (model, dim, chunk_tokens, overlap, backend, kb.id),
+            )
+        return self.get_kb(kb.name)
+
+    # ---- files ------------------------------------------------------------------------
+
+    def files(self, kb: KnowledgeBase) -> list[FileRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM files WHERE kb_id = ? ORDER BY name, path", (kb.id,)).fetchall()
+        return [FileRecord(**dict(r)) for r in rows]
+
+    def file(self, kb: KnowledgeBase, path: str) -> FileRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM files WHERE kb_id = ? AND path = ?", (kb.id, path)).fetchone()
+        return FileRecord(**dict(row)) if row else None
+
+    def file_by_id(self, file_id: int) -> FileRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        return FileRecord(**dict(row)) if row else None
+
+    def begin_file(self, kb: KnowledgeBase, path: str, name: str, size: int, mtime_ns: int, sha: str) -> FileRecord:
+        """Record that version `sha` of `path` is being written (its chunks are pending)."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM files WHERE kb_id = ? AND path = ?", (kb.id, path)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO files (kb_id, path, name, size, mtime_ns, pending_sha256, state, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (kb.id, path, name, size, mtime_ns, sha, INDEXING, now),
+                )
+            else:
+                db.execute(
+                    "UPDATE files SET pending_sha256 = ?, state = ?, error = NULL, updated = ? WHERE id = ?",
+                    (sha, INDEXING, now, row["id"]),
+                )
+        return self.file(kb, path)  # type: ignore[return-value]
+
+    def commit_file(self, rec: FileRecord, size: int, mtime_ns: int, pages: int, chunks: int,
+                    note: str | None = None) -> FileRecord:
+        """Make the pending version the committed one; the previous version becomes stale.
+        `note` (kept in `error`) says what an indexed file left out, e.g. unreadable pages."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET stale_sha256 = CASE WHEN sha256 IS NOT NULL AND sha256 != pending_sha256"
+                " THEN sha256 ELSE stale_sha256 END, sha256 = pending_sha256, pending_sha256 = NULL,"
+                " size = ?, mtime_ns = ?, state = ?, pages = ?, chunks = ?, error = ?, updated = ? WHERE id = ?",
+                (size, mtime_ns, INDEXED, pages, chunks, note, time.time(), rec.id),
+            )
+        return self.file_by_id(rec.id)  # type: ignore[return-value]
+
+    def clear_stale(self, file_id: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE files SET stale_sha256 = NULL WHERE id = ?", (file_id,))
+
+    def fail_file(self, rec: FileRecord, error: str) -> None:
+        """The pending version failed: keep the committed version (if any) and note the error."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET pending_sha256 = NULL, state = CASE WHEN sha256 IS NULL THEN ? ELSE ? END,"
+                " error = ?, updated = ? WHERE id = ?",
+                (FAILED, INDEXED, error, time.time(), rec.id),
+            )
+
+    def record_failure(self, kb: KnowledgeBase, path: str, name: str, error: str) -> None:
+        """A file that failed before anything was written (unreadable, wrong type...)."""
+        with self._tx() as db:
+            row = db.execute("SELECT id, sha256 FROM files WHERE kb_id = ? AND path = ?", (kb.id, path)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO files (kb_id, path, name, state, error, updated) VALUES (?, ?, ?, ?, ?, ?)",
+                    (kb.id, path, name, FAILED, error, time.time()),
+                )
+            else:
+                db.execute(
+                    "UPDATE files SET error = ?, state = CASE WHEN sha256 IS NULL THEN ? ELSE state END,"
+                    " updated = ? WHERE id = ?",
+                    (error, FAILED, time.time(), row["id"]),
+                )
+
+    def touch_file(self, rec: FileRecord, size: int, mtime_ns: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, rec.id))
+
+    def remove_file(self, file_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    # ---- watched folders --------------------------------------------------------------
+
+    def watches(self, kb: KnowledgeBase) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT folder FROM watches WHERE kb_id = ? ORDER BY folder", (kb.id,)).fetchall()
+        return [r["folder"] for r in rows]
+
+    def add_watch(self, kb: KnowledgeBase, folder: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO watches (kb_id, folder, added) VALUES (?, ?, ?)",
+                             (kb.id, folder, time.time()))
+            return cur.rowcount > 0
+
+    def remove_watch(self, kb: KnowledgeBase, folder: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM watches WHERE kb_id = ? AND folder = ?", (kb.id, folder)).rowcount > 0
+
+    def unfinished(self, kb: KnowledgeBase) -> list[FileRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM files WHERE kb_id = ? AND (pending_sha256 IS NOT NULL OR stale_sha256 IS NOT NULL"
+                " OR state = ?)",
+                (kb.id, INDEXING),
+            ).fetchall()
+        return [FileRecord(**dict(r)) for r in rows]
+
+    def settle_interrupted(self, rec: FileRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET pending_sha256 = NULL, stale_sha256 = NULL,"
+                " state = CASE WHEN sha256 IS NULL THEN ? ELSE ? END,"
+                " error = CASE WHEN sha256 IS NULL THEN 'indexing was interrupted; ingest the file again' ELSE error END"
+                " WHERE id = ?",
+                (INTERRUPTED, INDEXED, rec.id),
+            )
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
+        self.db = db
+        self.lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+
+
+def _kb(row: sqlite3.Row) -> KnowledgeBase:
+    return KnowledgeBase(
+        id=row["id"],
+        name=row["name"],
+        collection=row["collection"],
+        embed_model=row["embed_model"],
+        embed_dim=row["embed_dim"],
+        chunk_tokens=row["chunk_tokens"],
+        chunk_overlap=row["chunk_overlap"],
+        embed_backend=row["embed_backend"],
+    )

@@ -1,0 +1,350 @@
+"""The desktop window's features beyond ask-and-answer: citations, safe Markdown, chats,
+knowledge base and document operations, watched folders, settings, window state, data."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from app.dialogs import SettingsDialog  # noqa: E402
+from app.window import MainWindow  # noqa: E402
+from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
+from test_app import ask, doc_line, ingest_and_wait, open_window  # noqa: E402,F401
+from helpers import ScriptedGenerator  # noqa: E402
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_answer(qtbot, window):
+    qtbot.waitUntil(lambda: window._answer is None, timeout=60_000)
+    return window.last_answer
+
+
+def test_citations_are_links_that_open_the_page_and_markdown_is_safe(qtbot, open_window, make_engine, tmp_path):
+    pieces = ["The **admin console** ", "uses port 8443 [1]. ", "![tracker](http://203.0.113.9/pixel.png) ",
+              "<script>alert(1)</script> ", "<img src=http://203.0.113.9/x.png> ", "See [the vendor](https://example.com) ",
+              "and [9]."]
+    window = open_window(make_engine(generator=ScriptedGenerator(pieces), abstain=False))
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    ask(qtbot, window, "What port does the admin console use?")
+    done = wait_answer(qtbot, window)
+    transcript = window.chat.transcript
+    anchors = transcript.anchors()
+    cites = [a for a in anchors if a.startswith("cite:")]
+    assert len(cites) == 1 and cites[0].endswith("/1")  # [9] is not a source: left as text
+    assert "https://example.com" in anchors
+    html = transcript.toHtml()
+    assert "<script" not in html and "<img" not in html and "203.0.113.9" not in html.split("tracker")[0][-200:]
+    text = transcript.toPlainText()
+    assert "admin console" in text and "**" not in text and "tracker" in text and "[9]" in text
+    assert transcript.external_links == []  # nothing is opened unless clicked
+
+    transcript.anchorClicked.emit(QUrl(cites[0]))
+    viewer = window.sources.viewer
+    source = done.sources[0]
+    qtbot.waitUntil(lambda: viewer.page == source.page - 1)
+    assert viewer.path == source.path and viewer.view.highlights
+    assert window.sources.list.currentRow() == 0
+
+
+def test_chats_are_saved_renamed_exported_regenerated_and_deleted(qtbot, open_window, make_engine, tmp_path,
+                                                                  monkeypatch):
+    gen = ScriptedGenerator(["Port ", "8443 ", "[1]."])
+    window = open_window(make_engine(generator=gen, abstain=False))
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    ask(qtbot, window, "What port does the admin console use?")
+    wait_answer(qtbot, window)
+    chat_id = window.chat_id
+    assert window.chats.ids() == [chat_id]
+    assert window.engine.chats.get(chat_id).title == "What port does the admin console use?"
+
+    gen.pieces = ["It ", "is ", "8443 ", "[1] ", "again."]
+    window.regenerate()
+    wait_answer(qtbot, window)
+    messages = window.engine.chats.messages(chat_id)
+    assert [m.role for m in messages] == ["user", "assistant"] and messages[1].text == "It is 8443 [1] again."
+    assert window.chat.transcript.toPlainText().count("What port does the admin console use?") == 1
+
+    window.copy_answer()
+    assert QGuiApplication.clipboard().text().startswith("It is 8443 [1] again.\n\n[1] manual.pdf p.")
+
+    window.engine.chats.rename(chat_id, "Ports")
+    out = window.export_chat(chat_id, str(tmp_path / "chat.md"))
+    exported = Path(out).read_text(encoding="utf-8")
+    assert exported.startswith("# Ports") and "It is 8443 [1] again." in exported and "manual.pdf p." in exported
+
+    window.new_chat()
+    assert window.chat_id is None and window.chat.transcript.document().isEmpty()
+    window.open_chat(chat_id)
+    assert "It is 8443 [1] again." in window.chat.transcript.toPlainText()
+    assert window.sources.texts() and window.sources.texts()[0].startswith("[1] manual.pdf")
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.delete_chat(chat_id)
+    assert window.chats.ids() == [] and window.chat_id is None
+
+
+def test_only_selected_documents_limits_the_sources(qtbot, open_window, make_engine, tmp_path):
+    window = open_window(make_engine(generator=ScriptedGenerator(["ok"]), abstain=False))
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"),
+                    make_pdf(tmp_path / "other.pdf", [["The admin console of the other product uses port 9000.",
+                                                       *FILLER_EN]]))
+    assert not window.chat.only_selected.isEnabled()
+    item = window.docs.files.findItems("other.pdf", Qt_MatchStartsWith())[0]
+    item.setSelected(True)
+    assert window.chat.only_selected.isEnabled() and "(1)" in window.chat.only_selected.text()
+    window.chat.only_selected.setChecked(True)
+    ask(qtbot, window, "What port does the admin console use?")
+    done = wait_answer(qtbot, window)
+    assert done.sources and {s.file for s in done.sources} == {"other.pdf"}
+
+
+def Qt_MatchStartsWith():
+    from PySide6.QtCore import Qt
+
+    return Qt.MatchFlag.MatchStartsWith
+
+
+def test_knowledge_base_and_document_operations(qtbot, open_window, make_engine, tmp_path, monkeypatch):
+    window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
+    pdf = make_sample_pdf(tmp_path / "manual.pdf")
+    note = tmp_path / "note.txt"
+    note.write_text("The gate code is 4711.\n", encoding="utf-8")
+    ingest_and_wait(qtbot, window, pdf, note)
+    assert window.rename_kb_to("Work")
+    assert window.kb == "Work" and window.docs.kb_box.currentText() == "Work"
+    assert {kb.name for kb in window.engine.list_kbs()} >= {"Work"}
+    assert not window.rename_kb_to("bad/name")
+    assert "not a valid knowledge base name" in window.statusBar().currentMessage()
+
+    window.reindex_documents([str(note.resolve())])
+    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    assert window.docs.status.text().startswith("Done: 1 indexed")
+    window.remove_documents([str(note.resolve())])
+    assert doc_line(window, "note.txt") == "" and doc_line(window, "manual.pdf").endswith("indexed")
+    window.show_details  # noqa: B018  (exists; the dialog itself is modal)
+    from app.dialogs import file_details
+
+    rec = window.docs.record(str(pdf.resolve()))
+    assert "Pages: 4" in file_details(rec) and str(pdf.resolve()) in file_details(rec)
+
+    assert window.delete_kb_now()
+    assert window.kb == window.engine.settings.default_kb
+    assert "Work" not in {kb.name for kb in window.engine.list_kbs()}
+
+
+def test_a_followed_folder_picks_up_new_and_deleted_files_while_running(qtbot, open_window, make_engine, tmp_path):
+    window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
+    window.SYNC_DELAY_MS = 200
+    window._sync_timer.setInterval(200)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "first.txt").write_text("The first memo is about budgets.\n", encoding="utf-8")
+    assert window.follow(str(folder))
+    qtbot.waitUntil(lambda: doc_line(window, "first.txt").endswith("indexed"), timeout=60_000)
+    assert str(folder.resolve()) in window.docs.watching.text()
+    assert str(folder.resolve()) in window.watcher.directories()
+
+    qtbot.waitUntil(lambda: window._ingest is None and not window._queued, timeout=60_000)
+    (folder / "second.txt").write_text("The second memo is about travel.\n", encoding="utf-8")
+    qtbot.waitUntil(lambda: doc_line(window, "second.txt").endswith("indexed"), timeout=60_000)
+    qtbot.waitUntil(lambda: window._ingest is None and not window._queued, timeout=60_000)
+    (folder / "first.txt").unlink()
+    qtbot.waitUntil(lambda: doc_line(window, "first.txt") == "", timeout=60_000)
+
+
+def test_settings_dialog_saves_validates_and_offers_a_rebuild(qtbot, open_window, make_engine, tmp_path,
+                                                             monkeypatch):
+    window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
+    ingest_and_wait(qtbot, window, make_pdf(tmp_path / "manual.pdf", [[f"Part {i}.", *FILLER_EN * 3]
+                                                                      for i in range(3)]))
+    before = doc_line(window, "manual.pdf")
+
+    dialog = SettingsDialog(window.engine.settings, window)
+    qtbot.addWidget(dialog)
+    dialog.llm.setText(str(tmp_path / "missing.gguf"))
+    dialog.accept()
+    assert dialog.result_settings() is None and "no such model file" in dialog.error.text()
+    dialog.llm.setText("bundled:gemma-3-270m-q4_k_m")
+    dialog.gpu_layers.setCurrentText("lots")
+    dialog.accept()
+    assert dialog.result_settings() is None and "gpu_layers" in dialog.error.text()
+    dialog.gpu_layers.setCurrentText("0")
+    dialog.chunk_tokens.setValue(90)
+    dialog.top_k.setValue(3)
+    assert dialog.reranker.currentData() == ""  # off by default
+    dialog.reranker.setCurrentIndex(dialog.reranker.findData("llm"))
+    dialog.accept()
+    new = dialog.result_settings()
+    assert new is not None and new.chunk_tokens == 90 and new.top_k == 3 and new.reranker == "llm"
+    typed = SettingsDialog(new, window)
+    qtbot.addWidget(typed)
+    assert typed.reranker.currentData() == "llm"
+    typed.reranker.lineEdit().setText(str(tmp_path / "cross-encoder"))
+    qtbot.keyClick(typed.reranker.lineEdit(), Qt.Key.Key_Return)  # Enter adds no item without a value
+    assert typed.values()["reranker"] == str(tmp_path / "cross-encoder")
+    typed.accept()
+    assert typed.result_settings() is None and "no config.json" in typed.error.text()
+    (tmp_path / "cross-encoder").mkdir()
+    (tmp_path / "cross-encoder" / "config.json").write_text("{}")
+    typed.accept()
+    assert typed.result_settings().reranker == str(tmp_path / "cross-encoder")
+    typed.reranker.setEditText(typed.reranker.itemText(0))  # "Off"
+    assert typed.values()["reranker"] == ""
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    changed = window.apply_settings(new)
+    assert {"chunk_tokens", "top_k", "gpu_layers", "reranker"} <= changed
+    assert window.engine.settings.top_k == 3
+    from rag.settings import config_file, load_settings
+
+    assert load_settings(config_file()).chunk_tokens == 90
+    assert asked and "again" in asked[0]
+    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    after = doc_line(window, "manual.pdf")
+    assert after.endswith("indexed") and after != before  # more, smaller chunks
+    assert window.engine.needs_reindex() == []
+
+
+def test_window_state_is_remembered(qtbot, make_engine):
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    engine.create_kb("Second")
+    window = MainWindow(engine)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(760, 560)
+    window.splitter.setSizes([200, 360, 200])
+    window.select_kb("Second")
+    sizes, size = window.splitter.sizes(), window.size()
+    window.close()
+    again = MainWindow(engine)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.kb == "Second" and again.docs.kb_box.currentText() == "Second"
+    assert again.size() == size and size.width() != 1280
+    assert again.splitter.sizes() == sizes
+
+
+def test_delete_all_data_starts_empty_and_keeps_settings(qtbot, open_window, make_engine, tmp_path):
+    from rag.settings import config_file, save_settings
+
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    save_settings(engine.settings.__class__(top_k=4), config_file())
+    window = open_window(engine)
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    places = dict((label, path) for label, path in window.data_places())
+    assert places["Data folder"] == engine.home and places["Settings file"] == config_file()
+    assert window.delete_all_data()
+    assert window.docs.texts() == [] and window.engine.list_files() == []
+    assert config_file().exists()
+    assert not (engine.home / "catalog.sqlite3").exists() or window.engine.list_kbs()[0].files == 0
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "again.pdf"))  # works after the wipe
+    assert doc_line(window, "again.pdf").endswith("indexed")
+
+
+def test_only_app_imports_qt():
+    offenders = []
+    for package in ("rag", "models", "bench"):
+        for path in (ROOT / package).rglob("*.py"):
+            if {"results", "data"} & set(path.relative_to(ROOT).parts):
+                continue  # benchmark outputs and their virtual environments
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                if any(re.match(r"(PySide6|PyQt[56]|shiboken6)(\.|$)", n) for n in names):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+    assert any("PySide6" in p.read_text(encoding="utf-8") for p in (ROOT / "app").glob("*.py"))
+
+
+def test_settings_switch_the_app_to_a_chroma_server_and_an_llm_server(qtbot, open_window, make_engine, tmp_path,
+                                                                    llama_server, chroma_server):
+    from dataclasses import replace
+
+    engine = make_engine(generator=ScriptedGenerator(["local"]), abstain=False, max_tokens=24)
+    window = open_window(engine)
+    dialog = SettingsDialog(engine.settings, window)
+    qtbot.addWidget(dialog)
+    assert not dialog.llm_url.isEnabled()
+    dialog.llm_backend.setCurrentIndex(dialog.llm_backend.findData("openai"))
+    assert dialog.llm_url.isEnabled() and not dialog.llm.isEnabled()
+    dialog.llm_url.setText("not a url")
+    dialog.accept()
+    assert dialog.result_settings() is None and "llm_url" in dialog.error.text()
+    dialog.llm_url.setText(llama_server.url)
+    dialog.llm_api.setCurrentIndex(dialog.llm_api.findData("completion"))
+    dialog.chroma_url.setText(chroma_server.url)
+    dialog.accept()
+    remote = dialog.result_settings()
+    assert remote is not None and remote.llm_backend == "openai" and remote.chroma_url == chroma_server.url
+
+    changed = window.apply_settings(remote)
+    assert {"llm_backend", "llm_url", "chroma_url"} <= changed
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    assert doc_line(window, "manual.pdf").endswith("indexed")
+    assert window.engine.parts.store.url == chroma_server.url
+    ask(qtbot, window, "What port does the admin console use?")
+    done = wait_answer(qtbot, window)
+    assert done is not None and done.stats.tokens > 0 and done.stats.model != "scripted"
+    assert "manual.pdf" in done.sources[0].file
+
+    window.apply_settings(replace(remote, llm_backend="llama", llm_url="", chroma_url=""))
+    assert window.engine.settings.chroma_url == "" and window.engine.parts.store.url == ""
+    # the knowledge base's vectors are on the server: a clear message, not a silent empty answer
+    ask(qtbot, window, "What port does the admin console use?")
+    qtbot.waitUntil(lambda: window._answer is None, timeout=60_000)
+    message = window.statusBar().currentMessage()
+    assert "is stored in the Chroma server" in message and "reindex --all" in message
+    window.run_job("rebuild", [], window.kb)  # rebuild it here
+    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    assert doc_line(window, "manual.pdf").endswith("indexed")
+    assert window.engine.search("admin console port").sources[0].file == "manual.pdf"
+
+
+def test_partly_undecodable_pdf_is_indexed_and_the_window_says_which_pages_were_left_out(
+        qtbot, open_window, make_engine, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    from pdfs import make_garbled_pdf
+
+    good = make_pdf(tmp_path / "good.pdf", [["The spare fuse sits behind the rubber foot.", *FILLER_EN]])
+    bad = make_garbled_pdf(tmp_path / "bad.pdf", [["The antenna drawer holds the spare antenna.", *FILLER_EN]])
+    writer = PdfWriter()
+    for part in (good, bad):
+        for page in PdfReader(part).pages:
+            writer.add_page(page)
+    mixed = tmp_path / "mixed.pdf"
+    with mixed.open("wb") as fh:
+        writer.write(fh)
+    engine = make_engine(ocr=False)
+    window = open_window(engine)
+    ingest_and_wait(qtbot, window, mixed)
+    rec = next(f for f in engine.list_files() if f.name == "mixed.pdf")
+    assert rec.state == "indexed" and rec.chunks >= 1
+    assert "page(s) 2 cannot be decoded" in rec.error and "turn OCR on" in rec.error
+    assert "mixed.pdf: indexed, but" in window.statusBar().currentMessage()
+    item = window.docs.files.item(0)
+    assert "page(s) 2 cannot be decoded" in item.toolTip() and not item.icon().isNull()
+    # indexing it again with OCR on reads the page and clears the note
+    from dataclasses import replace
+
+    engine.update_settings(replace(engine.settings, ocr=True))
+    list(engine.reindex([str(mixed)]))
+    rec = next(f for f in engine.list_files() if f.name == "mixed.pdf")
+    assert rec.state == "indexed" and rec.error is None
