@@ -118,7 +118,7 @@ def bench_perf():
         raise RuntimeError(proc.stderr)
     internal = _seconds(proc.stderr)
     os.environ["RAG_HOME"] = str(home)
-    from rag.engine import Engine
+    from rag import Engine
 
     engine = Engine()
     kb = engine.parts.catalog.get_kb("default")
@@ -205,7 +205,7 @@ def _embedding_throughput(texts: list[str]) -> dict[str, object]:
     pools of one backend must not slow the next)."""
     rates = {}
     code = ("import sys, time, json; sys.path.insert(0, {root!r}); from pathlib import Path;"
-            "from rag.embed.embedder import Embedder; from rag.settings import BUNDLED_EMBEDDER;"
+            "from rag.embed.embedder import Embedder; from rag import BUNDLED_EMBEDDER;"
             "texts = json.load(open({file!r})); e = Embedder(BUNDLED_EMBEDDER, 'cpu', backend={backend!r},"
             " cache_dir=Path({cache!r})); e.load(); e.embed_documents(texts[:16]);"
             "t = time.perf_counter(); v = e.embed_documents(texts); dt = time.perf_counter() - t;"
@@ -330,7 +330,7 @@ def _warm_ask():
 
 
 def warm_latency(home: str, questions: list[str]) -> dict:
-    from rag.engine import Engine
+    from rag import Engine
     from rag.answer.prompt import build_prompt
 
     engine = Engine()
@@ -360,7 +360,7 @@ def synthetic_chunks(home: Path, n: int) -> None:
     import numpy as np
 
     os.environ["RAG_HOME"] = str(home)
-    from rag.engine import Engine
+    from rag import Engine
 
     engine = Engine(home=home)
     kb = engine.parts.catalog.ensure_kb("synthetic")
@@ -398,10 +398,10 @@ import json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from llama_cpp import Llama
-from rag.engine import Engine
-from rag.answer.cleanup import STOP_STRINGS
+from rag import Engine
+from rag.llm.base import STOP_STRINGS
 from rag.answer.prompt import build_prompt
-from rag.answer.llama import _silence_llama_log
+from rag.llm.llama import _silence_llama_log
 from models.hardware import plan_for_file
 engine = Engine()
 s = engine.settings
@@ -464,7 +464,7 @@ def bench_overlap():
         out = subprocess.run([str(BIN / "rag-cli"), "eval", str(QA_FILE), "--compare", "dense,hybrid", "--json"],
                              capture_output=True, text=True, env=env_home, timeout=3600)
         res = json.loads(out.stdout)["results"]
-        code = ("import sys, json; sys.path.insert(0, {root!r}); from rag.engine import Engine; e = Engine();"
+        code = ("import sys, json; sys.path.insert(0, {root!r}); from rag import Engine; e = Engine();"
                 "kb = e.parts.catalog.get_kb('default'); cs = e.parts.store.get(kb.collection);"
                 "print(json.dumps([len(cs), sum(int(c.metadata.get('tokens', 0)) for c in cs)]))").format(root=str(ROOT))
         chunks, tokens = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

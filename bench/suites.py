@@ -75,7 +75,7 @@ def bench_ingest():
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
     os.environ["RAG_HOME"] = str(home)
-    from rag.engine import Engine
+    from rag import Engine
 
     engine = Engine()
     kb = engine.parts.catalog.get_kb("default")
@@ -187,7 +187,7 @@ def bench_abstain():
     home = RESULTS / "home-retrieval"
     _cli("ingest", *files.values(), home=home)
     os.environ["RAG_HOME"] = str(home)
-    from rag.engine import Engine
+    from rag import Engine
     from rag.search.evaluation import load_qa
 
     engine = Engine()
@@ -266,12 +266,12 @@ def bench_scaleout():
 
     from models.bundled import llm_path
     from rag.embed.embedder import Embedder
-    from rag.engine import Engine
-    from rag.events import Source
-    from rag.answer.llama import LlamaGenerator
-    from rag.answer.openai import OpenAIGenerator
+    from rag import Engine
+    from rag import Source
+    from rag.llm.llama import LlamaGenerator
+    from rag.llm.openai import OpenAIGenerator
     from rag.answer.prompt import build_prompt
-    from rag.settings import BUNDLED_EMBEDDER, Settings
+    from rag import BUNDLED_EMBEDDER, Settings
 
     pdf = hundred_page_pdf()
     root = RESULTS / "scaleout"
@@ -412,7 +412,7 @@ def bench_ocr():
 
     import pypdfium2 as pdfium
 
-    from rag.errors import OcrError
+    from rag import OcrError
     from rag.ingest.ocr import get_engine, render_page
 
     pdf_path, truth = ocr_pages()

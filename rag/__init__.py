@@ -38,7 +38,7 @@ _EXPORTS = {
     "data_dir": "rag.settings",
     "BUNDLED_EMBEDDER": "rag.settings",
     "BUNDLED_LLM": "rag.settings",
-    "check_llm": "rag.answer.llama",
+    "check_llm": "rag.llm.llama",
     "reranker_problem": "rag.search.rerank",
     # retrieval evaluation on the user's own QA file
     "QA": "rag.search.evaluation",

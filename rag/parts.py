@@ -104,7 +104,7 @@ class Parts:
     @property
     def generator(self):
         if self._generator is None:
-            from rag.answer.llama import make_generator
+            from rag.llm.llama import make_generator
 
             self._generator = make_generator(self.settings, self.models_dir)
             self._own_generator = True
@@ -173,16 +173,3 @@ class Parts:
         self._pop("parser")
         self._pop("catalog")
         self._pop("chats")
-
-
-def in_background(work, name: str) -> None:
-    """Run `work()` on a daemon thread to get ahead of a later call that repeats it for real;
-    its errors are dropped here because that later call raises them again."""
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException:
-            pass
-
-    threading.Thread(target=run, name=name, daemon=True).start()

@@ -46,7 +46,7 @@ def embedder(models_dir):
 
 @pytest.fixture(scope="session")
 def generator(models_dir):
-    from rag.answer.llama import LlamaGenerator
+    from rag.llm.llama import LlamaGenerator
     from models.locate import resolve_llm
     from rag.settings import BUNDLED_LLM
 

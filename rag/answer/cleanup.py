@@ -1,13 +1,10 @@
-"""Cleaning what a small model writes, token by token: stop strings for completion prompts,
-labels it writes again ("Answer:"), a made-up next turn, and loops (one line again and again).
+"""Cleaning what a small model writes, token by token: labels it writes again ("Answer:"), a
+made-up next turn, and loops (one line again and again). Stop strings are in `rag.llm.base`.
 
 Everything here is pure text handling; `rag.answer.stream` applies it while tokens arrive.
 """
 
 from __future__ import annotations
-
-# Completion-style prompts (base models without a chat template) end at these.
-STOP_STRINGS = ["\nQuestion:", "\n问题：", "\nSources:", "\nSource [", "<end_of_turn>", "<eos>", "\n\n\n"]
 
 # A base model that writes a new "Answer:" line after some answer has started a made-up next
 # turn. These are not stop strings: a stop string also matches at the very start, and a

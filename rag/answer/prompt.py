@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from rag.events import Source
+from rag.llm.base import BuiltPrompt
 from rag.language import answer_language
 
 INSTRUCTIONS_EN = (
@@ -27,15 +28,6 @@ INSTRUCTIONS_ZH = (
     "用方括号标注引用的资料编号，例如 [1] 或 [2]。如果资料中没有答案，请直接说明文档中没有相关内容。"
     "请用中文回答。"
 )
-
-
-@dataclass(frozen=True)
-class BuiltPrompt:
-    system: str
-    user: str  # sources + question, for chat templates
-    completion: str  # one string, for base models
-    sources: tuple[Source, ...]  # the sources that made it in, renumbered 1..n
-    dropped: int
 
 
 # Document text may not close its own quotation: guillemets inside it become single ones.

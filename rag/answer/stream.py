@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from rag.answer.cleanup import loop_cut, may_be_label, next_turn, strip_answer_labels, trim_answer_end
-from rag.answer.prompt import BuiltPrompt, build_prompt, prompt_prefix
+from rag.answer.prompt import build_prompt, prompt_prefix
 from rag.answer.question import Question
 from rag.events import Abstained, AnswerDone, AnswerEvent, AnswerStats, SourcesFound, Token
+from rag.llm.base import BuiltPrompt
 from rag.search.abstain import enough
 
 

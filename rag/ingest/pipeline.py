@@ -23,7 +23,7 @@ from rag.ingest.chunking import Chunker
 from rag.ingest.discover import check_readable
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
-from rag.parts import in_background
+from rag.threads import in_background
 from rag.store import manifest as cat
 from rag.store.manifest import FileRecord, KnowledgeBase
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from rag import errors
+import rag.errors as errors
 from rag.errors import DocumentError, ParserCrashedError, ParseTimeoutError
 from rag.ingest.page import Page, ProgressCallback
 from rag.ingest.quality import TextLayerCheck

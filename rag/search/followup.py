@@ -38,7 +38,7 @@ def standalone_query(question: str, history: Sequence[tuple[str, str]], how: str
 
 
 def _llm_rewrite(question: str, history: Sequence[tuple[str, str]], generator) -> str | None:
-    from rag.answer.prompt import BuiltPrompt
+    from rag.llm.base import BuiltPrompt
 
     convo = "\n".join(f"Q: {q}\nA: {a[:300]}" for q, a in history[-2:])
     text = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 
-from rag.answer.prompt import BuiltPrompt
+from rag.llm.base import BuiltPrompt
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*(.+?)\s*$")
 

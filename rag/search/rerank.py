@@ -78,7 +78,7 @@ class LlmReranker:
 
     @cached_property
     def model(self):
-        from rag.answer.llama import load_llama
+        from rag.llm.llama import load_llama
 
         llm, _plan = load_llama(self.model_path, self.context, self._gpu_layers, self._threads,
                                 self._memory_limit_mb, " for reranking", planned_batch_threads=True,

@@ -17,7 +17,7 @@ from rag.embed.embedder import is_multilingual
 from rag.errors import RagError
 from rag.events import Source
 from rag.language import is_chinese
-from rag.parts import in_background
+from rag.threads import in_background
 from rag.search import MODES
 from rag.search.abstain import Evidence, measure
 from rag.search.hits import one_per_page, page_key, to_sources

@@ -1,5 +1,5 @@
 from rag.events import Source
-from rag.answer.cleanup import STOP_STRINGS
+from rag.llm.base import STOP_STRINGS
 from rag.language import answer_language
 from rag.answer.prompt import build_prompt
 

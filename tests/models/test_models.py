@@ -95,7 +95,7 @@ def test_memory_plan_refuses_what_does_not_fit(models_dir):
 
 def test_generator_refuses_before_loading(models_dir):
     from models.bundled import llm_path
-    from rag.answer.llama import LlamaGenerator
+    from rag.llm.llama import LlamaGenerator
 
     gen = LlamaGenerator(llm_path(models_dir), context_size=65536, memory_limit_mb=512)
     try:

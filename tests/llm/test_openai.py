@@ -11,7 +11,7 @@ import pytest
 from pdfs import make_sample_pdf
 from rag.errors import GenerationError
 from rag.events import AnswerDone, Source, Token
-from rag.answer.openai import OpenAIGenerator, normalise_base_url
+from rag.llm.openai import OpenAIGenerator, normalise_base_url
 from rag.answer.prompt import build_prompt
 from servers import free_port
 

@@ -18,8 +18,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from rag.errors import GenerationError
-from rag.answer.cleanup import STOP_STRINGS
-from rag.answer.prompt import BuiltPrompt
+from rag.llm.base import STOP_STRINGS, BuiltPrompt
 
 _DONE = object()
 _POLL_S = 0.05

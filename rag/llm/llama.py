@@ -14,24 +14,13 @@ import os
 import queue
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator
 
 from rag.errors import GenerationError, ModelError
-from rag.answer.cleanup import STOP_STRINGS
-from rag.answer.prompt import BuiltPrompt
+from rag.llm.base import STOP_STRINGS, BuiltPrompt, Generator
 from models.locate import resolve_llm
 
 _DONE = object()
-
-
-class Generator(Protocol):
-    name: str
-    context_size: int
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def stream(self, prompt: BuiltPrompt, max_tokens: int, temperature: float,
-               cancel: threading.Event) -> Iterator[str]: ...
 
 
 _QUIET_LOG = None
@@ -70,7 +59,7 @@ def load_llama(model_path: Path, context: int, gpu_layers: str = "auto", threads
     _silence_llama_log()
     plan = plan_for_file(model_path, context, gpu_layers, threads, memory_limit_mb)
     for warning in plan.warnings:
-        logging.getLogger("rag.answer.llama").warning("warning%s: %s", purpose, warning)
+        logging.getLogger("rag.llm.llama").warning("warning%s: %s", purpose, warning)
     if planned_batch_threads:
         options["n_threads_batch"] = plan.threads
     try:
@@ -251,7 +240,7 @@ def make_generator(settings, models_dir: Path) -> Generator:
     """The generation backend the settings ask for: in-process llama.cpp (default) or an
     OpenAI-compatible HTTP server."""
     if settings.llm_backend == "openai":
-        from rag.answer.openai import OpenAIGenerator
+        from rag.llm.openai import OpenAIGenerator
 
         return OpenAIGenerator(settings.llm_url, api_key=settings.llm_api_key, model=settings.llm_server_model,
                                api=settings.llm_api, context_size=settings.context_size,
