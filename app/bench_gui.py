@@ -22,16 +22,17 @@ def main() -> int:
     app = QApplication([])
     from app.selftest import wait_until
     from app.window import MainWindow
-    from rag.engine import Engine
+    from rag import Engine
 
     window = MainWindow(Engine())
     window.show()
+    wait_until(lambda: not window.working, 600)  # the document list is read before the first question
     out = []
     for _ in range(runs):
         window.new_chat()  # each question alone, like a one-off `rag-cli ask`
         window.chat.input.setPlainText(question)
         window.send()
-        wait_until(lambda: window._answer is None, 600)
+        wait_until(lambda: not window.answering, 600)
         s = window.last_answer.stats
         out.append({"tokens": s.tokens, "tokens_per_s": s.tokens_per_s, "ttft_s": s.ttft_s})
     window.close()

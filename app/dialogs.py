@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rag.errors import SettingsError
-from rag.settings import BUNDLED_EMBEDDER, BUNDLED_LLM, Settings
+from rag import BUNDLED_EMBEDDER, BUNDLED_LLM, Settings, SettingsError
 
 REINDEX_FIELDS = ("embedding_model", "chunk_tokens", "chunk_overlap")
 EMBEDDER_CHOICES = (BUNDLED_EMBEDDER,)
@@ -207,7 +206,7 @@ class SettingsDialog(QDialog):
                     and not Path(settings.llm_model).expanduser().is_file()):
                 raise SettingsError(self.tr("{path}: no such model file; choose a .gguf file or the bundled model")
                                     .format(path=settings.llm_model))
-            from rag.search.rerank import reranker_problem
+            from rag import reranker_problem  # loads the search stage: only when it is needed
 
             problem = reranker_problem(settings)
             if problem:

@@ -6,13 +6,12 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from rag.engine import Engine
-from rag.errors import SettingsError
-from rag.settings import Settings
+from rag import BUNDLED_LLM, Engine, ModelError, Settings, SettingsError, check_llm
 
+from .appearance import apply_theme, install_translator
 from .window import MainWindow
 
 
@@ -32,10 +31,6 @@ def fall_back_to_bundled_llm(engine: Engine) -> str | None:
     (with the default context size if need be) until the user picks another. The settings file
     is left as it is. The bundled default itself is not checked here: start-up stays instant."""
     from dataclasses import replace
-
-    from rag.errors import ModelError
-    from rag.answer.llama import check_llm
-    from rag.settings import BUNDLED_LLM
 
     s = engine.settings
     if s.llm_backend == "llama" and s.llm_model == BUNDLED_LLM:
@@ -59,29 +54,6 @@ def fall_back_to_bundled_llm(engine: Engine) -> str | None:
     context = "" if chosen.context_size == s.context_size else f" with a {chosen.context_size}-token context"
     return (f"{problem} — using the bundled model{context} for now; pick another model in "
             "File ▸ Settings or File ▸ Models")
-
-
-def apply_theme(app: QApplication, theme: str) -> None:
-    schemes = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}
-    if theme in schemes:
-        app.styleHints().setColorScheme(schemes[theme])
-
-
-def install_translator(app: QApplication, setting: str) -> str:
-    """Load the catalogue for the ui_language setting (auto = the system locale). Returns the
-    language in use; English is the source language, so a missing catalogue falls back to it."""
-    from pathlib import Path
-
-    from PySide6.QtCore import QLocale, QTranslator
-
-    lang = setting
-    if lang == "auto":
-        lang = "zh_CN" if QLocale.system().name().startswith("zh") else "en"
-    translator = QTranslator(app)
-    if translator.load(f"rag_desk_{lang}", str(Path(__file__).with_name("i18n"))):
-        app.installTranslator(translator)
-        return lang
-    return "en"
 
 
 def setup_logging(home) -> None:

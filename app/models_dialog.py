@@ -3,14 +3,17 @@ use; Pull with a progress bar (bytes, rate, ETA) and Cancel, Use, Remove.
 
 The download runs on a QThread (`PullWorker`) that only emits signals; the dialog touches
 widgets from the GUI thread. Cancel sets the worker's event, checked between 1 MiB blocks;
-the part file stays, so the next Pull resumes. `model_chosen(setting, value)` tells the
-main window that llm_model / embedding_model changed (it rebuilds its engine).
+the part file stays, so the next Pull resumes. Use asks `models.catalog.use` which setting
+selects the model and hands (setting, value) to the `use_model` it was given (the window
+gives `Engine.use_model`, which saves it to the settings file and applies it);
+`model_chosen(setting, value)` then tells the window, which offers a rebuild if need be.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -29,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from models import catalog
 from models.download import DownloadCancelled, Progress, format_bytes, format_eta, pull
-from rag.errors import RagError
+from rag import RagError, load_settings
 
 PERMILLE = 1000  # the progress bar counts in 1/1000 (byte counts overflow Qt's int)
 
@@ -67,9 +70,13 @@ class ModelsDialog(QDialog):
 
     COLUMNS = ("name", "kind", "size", "licence", "languages", "status")
 
-    def __init__(self, models_dir: Path, settings_path: Path | None = None, parent=None):
+    def __init__(self, models_dir: Path, use_model: Callable[[str, str], object], settings_path: Path | None = None,
+                 parent=None):
+        """`use_model(setting, value)` saves and applies a model choice; `settings_path` is the
+        settings file it writes (the default one when None), read back for "In use"."""
         super().__init__(parent)
         self.models_dir = Path(models_dir)
+        self.use_model = use_model
         self.settings_path = settings_path
         self.worker: PullWorker | None = None
         self._entries: list[catalog.CatalogEntry] = []
@@ -124,8 +131,6 @@ class ModelsDialog(QDialog):
     # ---- the table ----------------------------------------------------------------------
 
     def _settings(self):
-        from rag.settings import load_settings
-
         return load_settings(self.settings_path)
 
     def refresh(self) -> None:
@@ -254,8 +259,9 @@ class ModelsDialog(QDialog):
         if e is None:
             return
         try:
-            setting, value = catalog.use(e, self.models_dir, self.settings_path)
-        except RagError as err:
+            setting, value = catalog.use(e, self.models_dir)
+            self.use_model(setting, value)
+        except (RagError, OSError) as err:
             self.show_status(str(err), error=True)
             return
         self.show_status(self.tr("{0} is now {1}").format(setting, e.name))

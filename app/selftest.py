@@ -51,8 +51,7 @@ def wait_until(condition, timeout_s: float) -> bool:
 
 
 def run(timeout_s: float = 600) -> int:
-    from rag.engine import Engine
-    from rag.settings import Settings
+    from rag import INDEXED, Engine, Settings
 
     from .window import MainWindow
 
@@ -66,14 +65,17 @@ def run(timeout_s: float = 600) -> int:
         window.show()
         try:
             window.ingest([str(sample)])
-            if not wait_until(lambda: window._ingest is None, timeout_s):
+            if not wait_until(lambda: not window.working, timeout_s):  # indexed, and the list shows it
                 report["error"] = "indexing did not finish"
                 return _finish(report, window)
             files = engine.list_files()
             report["indexed"] = [(f.name, f.pages, f.chunks, f.state) for f in files]
+            if not any(f.state == INDEXED for f in files):
+                report["error"] = f"indexing failed: {window.statusBar().currentMessage() or window.docs.status.text()}"
+                return _finish(report, window)
             window.chat.input.setPlainText(QUESTION)
             window.send()
-            if not wait_until(lambda: window._answer is None, timeout_s):
+            if not wait_until(lambda: not window.answering, timeout_s):
                 report["error"] = "the answer did not finish"
                 return _finish(report, window)
             done = window.last_answer

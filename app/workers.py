@@ -1,7 +1,8 @@
 """Background threads that drive the engine's generators and re-emit their events.
 
 Each worker is a QThread whose `run()` iterates one engine generator off the GUI thread
-and emits every event object through `event`. The QThread object itself lives in the
+and emits every event object through `event`. (Work that returns once, rather than
+streaming events, goes through app.tasks instead.) The QThread object itself lives in the
 GUI thread, so slots connected to it run there (queued): no widget is touched here.
 `stop()` sets the cancel event the engine checks between pages, chunks and tokens.
 """
@@ -13,7 +14,7 @@ from typing import Iterator, Sequence
 
 from PySide6.QtCore import QThread, Signal
 
-from rag.errors import RagError
+from rag import RagError
 
 
 class EngineWorker(QThread):
@@ -63,13 +64,19 @@ class IngestWorker(EngineWorker):
 
 
 class AnswerWorker(EngineWorker):
-    def __init__(self, engine, question: str, kb: str, history: Sequence[tuple[str, str]] = (),
-                 files: Sequence[str] = (), parent=None):
+    """A question asked into chat `chat` (its id, or "new"), or, with `regenerate`, the last
+    question of chat `chat` answered again. The engine saves the question and the answer."""
+
+    def __init__(self, engine, kb: str, question: str = "", chat: int | str = "new", files: Sequence[str] = (),
+                 regenerate: bool = False, parent=None):
         super().__init__(engine, parent)
-        self.question = question
         self.kb = kb
-        self.history = tuple(history)
+        self.question = question
+        self.chat = chat
         self.files = tuple(files)
+        self.regenerate = regenerate
 
     def events(self):
-        return self.engine.ask(self.question, self.kb, self.history, files=self.files, cancel=self.cancel)
+        if self.regenerate:
+            return self.engine.regenerate(self.chat, self.kb, files=self.files, cancel=self.cancel)
+        return self.engine.ask(self.question, self.kb, files=self.files, cancel=self.cancel, chat=self.chat)

@@ -191,8 +191,8 @@ def bench_abstain():
     from rag.search.evaluation import load_qa
 
     engine = Engine()
-    positives = [engine.search(r.question).evidence for r in load_qa(QA_FILE)]
-    negatives = [engine.search(json.loads(line)["question"]).evidence
+    positives = [engine.search(r.question).support for r in load_qa(QA_FILE)]
+    negatives = [engine.search(json.loads(line)["question"]).support
                  for line in (ROOT / "bench" / "qa" / "negatives.jsonl").read_text().splitlines() if line.strip()]
     s = engine.settings
     answered = np.mean([enough(e, s.abstain_min_dense, s.abstain_min_coverage) for e in positives])

@@ -45,10 +45,14 @@ _EXPORTS = {
     "load_qa": "rag.search.evaluation",
     "evaluate_retrieval": "rag.search.evaluation",
     "EVAL_CUTOFFS": "rag.search.evaluation",
+    # answer evaluation (`rag-cli eval --answers`)
+    "AnswerCase": "rag.answer.evaluation",
+    "load_cases": "rag.answer.evaluation",
+    "evaluate_answers": "rag.answer.evaluation",
     # events
     **{name: "rag.events" for name in (
         "FileStarted", "FileProgress", "FileIndexed", "FileSkipped", "FileFailed", "FileRemoved", "IngestDone",
-        "IngestEvent", "Source", "ChatSaved", "SourcesFound", "Token", "AnswerStats", "AnswerDone", "Abstained",
+        "IngestEvent", "Source", "Quote", "ChatSaved", "SourcesFound", "Token", "AnswerStats", "AnswerDone", "Abstained",
         "AnswerEvent")},
     # errors: the whole tree (rag/errors.py)
     **{name: "rag.errors" for name in (

@@ -116,6 +116,7 @@ class Source:
     char_start: int = 0  # for OCR'd text: offsets in the OCR text of the page
     char_end: int = 0
     ocr: bool = False  # the passage was read by OCR from a scanned page
+    offsets: str = ""  # its text index -> raw page offset map (rag.ingest.chunking.encode_offsets)
 
     def label(self) -> str:
         pages = f"p.{self.page}" if self.page == self.page_end else f"pp.{self.page}-{self.page_end}"
@@ -135,9 +136,33 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The verbatim sentence(s) of source `n` an answer rests on. `start`/`end` are its
+    character span on the page, in the raw page text the viewer counts (PDFium's), like a
+    source's char_start/char_end."""
+
+    n: int
+    file: str
+    path: str
+    page: int
+    text: str
+    start: int
+    end: int
+    ocr: bool = False
+
+    def label(self) -> str:
+        return f"{self.file} p.{self.page}" + (" (OCR)" if self.ocr else "")
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "file": self.file, "page": self.page, "quote": self.text, "start": self.start,
+                "end": self.end}
+
+
+@dataclass(frozen=True)
 class SourcesFound:
     sources: tuple[Source, ...]
     retrieval_ms: float
+    evidence: tuple[Quote, ...] = ()  # the quotes the answer will rest on, best first
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,8 @@ class AnswerDone:
     answer: str
     sources: tuple[Source, ...]
     stats: AnswerStats
+    evidence: tuple[Quote, ...] = ()  # the verbatim quotes the answer rests on
+    cut: tuple[str, ...] = ()  # sentences of the model's text the grounding check removed
 
 
 @dataclass(frozen=True)

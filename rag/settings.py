@@ -20,6 +20,7 @@ from rag.errors import SettingsError
 
 APP_NAME = "rag-desk"
 ENV_PREFIX = "RAG_"
+ANSWER_MODES = ("grounded", "quote", "generate")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Settings:
     default_kb: str = "default"
     theme: str = "system"  # system | light | dark
     ui_language: str = "auto"  # auto (system locale) | en | zh_CN: the desktop app's language
+    answer_mode: str = "grounded"  # grounded (evidence quote + checked model text) | quote | generate
     answer_language: str = "auto"  # auto (the question's language) | en | zh: the language answers are asked in
 
     def validate(self, origin: str = "settings") -> "Settings":
@@ -145,6 +147,8 @@ class Settings:
             raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
         if self.theme not in ("system", "light", "dark"):
             raise bad("theme", f"must be system, light or dark (got {self.theme!r})")
+        if self.answer_mode not in ANSWER_MODES:
+            raise bad("answer_mode", f"must be one of {', '.join(ANSWER_MODES)} (got {self.answer_mode!r})")
         if self.answer_language not in ("auto", "en", "zh"):
             raise bad("answer_language", f"must be auto, en or zh (got {self.answer_language!r})")
         if self.ui_language not in ("auto", "en", "zh_CN"):

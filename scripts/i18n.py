@@ -161,7 +161,6 @@ ZH = {
     "Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. "
     "This cannot be undone.": "删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。",
     "Wait for indexing and answers to finish before deleting data.": "请等待索引和回答完成后再删除数据。",
-    "{path}: could not delete ({why})": "{path}：无法删除（{why}）",
     "All data deleted.": "全部数据已删除。",
     "Send the question": "发送问题",
     "New line in the question": "在问题中换行",

@@ -18,7 +18,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
-    from app.main import install_translator, make_engine
+    from app.appearance import install_translator
+    from app.main import make_engine
     from app.selftest import wait_until
     from app.window import MainWindow
 
@@ -29,11 +30,11 @@ def main() -> int:
     window.show()
     t0 = time.perf_counter()
     window.ingest([pdf])
-    wait_until(lambda: window._ingest is None, 1200)
+    wait_until(lambda: not window.working, 1200)
     print(f"indexed in {time.perf_counter() - t0:.1f} s: {window.docs.status.text()}", file=sys.stderr)
     window.chat.input.setPlainText(question)
     window.send()
-    wait_until(lambda: window._answer is None, 600)
+    wait_until(lambda: not window.answering, 600)
     done = window.last_answer
     print(f"answer: {done.answer if done else None!r}", file=sys.stderr)
     cites = [a for a in window.chat.transcript.anchors() if a.startswith("cite:")]

@@ -1,54 +1,159 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en_US">
 <context>
+    <name>ChatController</name>
+    <message>
+        <location filename="../chat_controller.py" line="77" />
+        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
+        <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="94" />
+        <location filename="../chat_controller.py" line="167" />
+        <source>answering…</source>
+        <translation>answering…</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="106" />
+        <location filename="../chat_controller.py" line="167" />
+        <source>stopping…</source>
+        <translation>stopping…</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="113" />
+        <source>Answer copied.</source>
+        <translation>Answer copied.</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="138" />
+        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
+        <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="141" />
+        <source>Stopped.</source>
+        <translation>Stopped.</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="145" />
+        <source>The model gave no answer; try rephrasing the question.</source>
+        <translation>The model gave no answer; try rephrasing the question.</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="168" />
+        <source>Models load on first use</source>
+        <translation>Models load on first use</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="169" />
+        <source>ready</source>
+        <translation>ready</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="239" />
+        <source>Rename chat</source>
+        <translation>Rename chat</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="239" />
+        <source>Title:</source>
+        <translation>Title:</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="248" />
+        <source>Delete chat</source>
+        <translation>Delete chat</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="248" />
+        <source>Delete this conversation?</source>
+        <translation>Delete this conversation?</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="263" />
+        <source>There is no saved conversation to export yet.</source>
+        <translation>There is no saved conversation to export yet.</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="267" />
+        <source>Export chat</source>
+        <translation>Export chat</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="268" />
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="278" />
+        <source>{path}: cannot write the file ({why})</source>
+        <translation>{path}: cannot write the file ({why})</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="283" />
+        <source>Exported to {path}</source>
+        <translation>Exported to {path}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="307" />
+        <source>Only the selected documents ({n})</source>
+        <translation>Only the selected documents ({n})</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="308" />
+        <source>Only the selected documents</source>
+        <translation>Only the selected documents</translation>
+    </message>
+</context>
+<context>
     <name>ChatPane</name>
     <message>
-        <location filename="../widgets.py" line="485" />
+        <location filename="../chat_pane.py" line="54" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>Ask a question… (Enter sends, Shift+Enter for a new line)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="488" />
+        <location filename="../chat_pane.py" line="57" />
         <source>Send</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="490" />
+        <location filename="../chat_pane.py" line="59" />
         <source>Stop</source>
         <translation>Stop</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="491" />
+        <location filename="../chat_pane.py" line="60" />
         <source>Stop the answer (Esc)</source>
         <translation>Stop the answer (Esc)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="493" />
+        <location filename="../chat_pane.py" line="62" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="494" />
+        <location filename="../chat_pane.py" line="63" />
         <source>Answer from the documents selected on the left only</source>
         <translation>Answer from the documents selected on the left only</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="495" />
+        <location filename="../chat_pane.py" line="64" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="496" />
+        <location filename="../chat_pane.py" line="65" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>Copy the last answer with its sources (Ctrl+Shift+C)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="498" />
+        <location filename="../chat_pane.py" line="67" />
         <source>Regenerate</source>
         <translation>Regenerate</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="499" />
+        <location filename="../chat_pane.py" line="68" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>Answer the last question again (Ctrl+R)</translation>
     </message>
@@ -56,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../widgets.py" line="247" />
+        <location filename="../left_pane.py" line="188" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="248" />
+        <location filename="../left_pane.py" line="189" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>Start a new conversation (Ctrl+N)</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="277" />
+        <location filename="../left_pane.py" line="236" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="278" />
+        <location filename="../left_pane.py" line="237" />
         <source>Export to Markdown…</source>
         <translation>Export to Markdown…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="280" />
+        <location filename="../left_pane.py" line="239" />
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
@@ -84,27 +189,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="231" />
+        <location filename="../dialogs.py" line="230" />
         <source>Where RAG Desk keeps its data</source>
         <translation>Where RAG Desk keeps its data</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="238" />
+        <location filename="../dialogs.py" line="237" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="241" />
+        <location filename="../dialogs.py" line="240" />
         <source>Open data folder</source>
         <translation>Open data folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="242" />
         <source>Delete all data…</source>
         <translation>Delete all data…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="244" />
+        <location filename="../dialogs.py" line="243" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>Delete every knowledge base, chat, cached model and the log</translation>
     </message>
@@ -112,32 +217,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="262" />
         <source>File: {path}</source>
         <translation>File: {path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="264" />
+        <location filename="../dialogs.py" line="263" />
         <source>Status: {state}</source>
         <translation>Status: {state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="265" />
+        <location filename="../dialogs.py" line="264" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>Pages: {pages}    Chunks: {chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="269" />
+        <location filename="../dialogs.py" line="268" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256: {sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="271" />
+        <location filename="../dialogs.py" line="270" />
         <source>Problem: {error}</source>
         <translation>Problem: {error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="273" />
+        <location filename="../dialogs.py" line="272" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>The source file is no longer there; its stored text still answers questions.</translation>
     </message>
@@ -145,628 +250,465 @@
 <context>
     <name>DocumentsPane</name>
     <message>
-        <location filename="../widgets.py" line="106" />
+        <location filename="../left_pane.py" line="45" />
         <source>Knowledge base: the set of documents questions are answered from</source>
         <translation>Knowledge base: the set of documents questions are answered from</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="109" />
+        <location filename="../left_pane.py" line="48" />
         <source>New, rename or delete a knowledge base</source>
         <translation>New, rename or delete a knowledge base</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="112" />
+        <location filename="../left_pane.py" line="51" />
         <source>New knowledge base…</source>
         <translation>New knowledge base…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="113" />
+        <location filename="../left_pane.py" line="52" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="114" />
+        <location filename="../left_pane.py" line="53" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="135" />
+        <location filename="../left_pane.py" line="74" />
         <source>Add documents…</source>
         <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="144" />
+        <location filename="../left_pane.py" line="83" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="145" />
+        <location filename="../left_pane.py" line="84" />
         <source>Stop indexing after the current step</source>
         <translation>Stop indexing after the current step</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="173" />
+        <location filename="../left_pane.py" line="113" />
         <source>indexed</source>
         <translation>indexed</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="173" />
+        <location filename="../left_pane.py" line="113" />
         <source>failed</source>
         <translation>failed</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="174" />
+        <location filename="../left_pane.py" line="114" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="191" />
+        <location filename="../left_pane.py" line="132" />
         <source>Following: {folders}</source>
         <translation>Following: {folders}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="211" />
+        <location filename="../left_pane.py" line="152" />
         <source>Details…</source>
         <translation>Details…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="212" />
+        <location filename="../left_pane.py" line="153" />
         <source>Show in file manager</source>
         <translation>Show in file manager</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="214" />
+        <location filename="../left_pane.py" line="155" />
         <source>Re-index</source>
         <translation>Re-index</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="215" />
+        <location filename="../left_pane.py" line="156" />
         <source>Remove from knowledge base</source>
         <translation>Remove from knowledge base</translation>
     </message>
 </context>
 <context>
+    <name>IngestController</name>
+    <message>
+        <location filename="../ingest_controller.py" line="59" />
+        <source>Starting… (the embedding model loads on first use)</source>
+        <translation>Starting… (the embedding model loads on first use)</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="72" />
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>reading</source>
+        <translation>reading</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>embedding</source>
+        <translation>embedding</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>storing</source>
+        <translation>storing</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="85" />
+        <source>OCR</source>
+        <translation>OCR</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="94" />
+        <source>page {done}/{total} · OCR</source>
+        <translation>page {done}/{total} · OCR</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="96" />
+        <source>, page {done}/{total}</source>
+        <translation>, page {done}/{total}</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="103" />
+        <source>{name}: indexed, but {note}</source>
+        <translation>{name}: indexed, but {note}</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="112" />
+        <source>{n} indexed ({chunks} chunks)</source>
+        <translation>{n} indexed ({chunks} chunks)</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="114" />
+        <source>{n} unchanged</source>
+        <translation>{n} unchanged</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="116" />
+        <source>{n} removed</source>
+        <translation>{n} removed</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="118" />
+        <source>{n} failed</source>
+        <translation>{n} failed</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="119" />
+        <source>Cancelled</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="119" />
+        <source>Done</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="120" />
+        <source>{verb}: {parts} in {seconds:.1f} s</source>
+        <translation>{verb}: {parts} in {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="125" />
+        <source>Indexing stopped.</source>
+        <translation>Indexing stopped.</translation>
+    </message>
+</context>
+<context>
     <name>LeftPane</name>
     <message>
-        <location filename="../widgets.py" line="292" />
+        <location filename="../left_pane.py" line="251" />
         <source>Documents</source>
         <translation>Documents</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="293" />
+        <location filename="../left_pane.py" line="252" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="294" />
+        <location filename="../left_pane.py" line="253" />
         <source>Knowledge base</source>
         <translation>Knowledge base</translation>
     </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>LibraryController</name>
     <message>
-        <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="744" />
-        <source>Models load on first use</source>
-        <translation>Models load on first use</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="161" />
-        <source>&amp;File</source>
-        <translation>&amp;File</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="162" />
-        <source>Add documents…</source>
-        <translation>Add documents…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="163" />
-        <source>Add a folder…</source>
-        <translation>Add a folder…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="164" />
-        <source>Follow a folder…</source>
-        <translation>Follow a folder…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="165" />
-        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
-        <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="167" />
-        <source>Export chat to Markdown…</source>
-        <translation>Export chat to Markdown…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="168" />
-        <source>Settings…</source>
-        <translation>Settings…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="169" />
-        <source>Models…</source>
-        <translation>Models…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="170" />
-        <source>Download, choose and remove LLM and embedding models</source>
-        <translation>Download, choose and remove LLM and embedding models</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="893" />
-        <source>Quit</source>
-        <translation>Quit</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="173" />
-        <source>&amp;Chat</source>
-        <translation>&amp;Chat</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="889" />
-        <source>New chat</source>
-        <translation>New chat</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="175" />
-        <source>Regenerate answer</source>
-        <translation>Regenerate answer</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="176" />
-        <source>Copy answer</source>
-        <translation>Copy answer</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="177" />
-        <source>Stop answer</source>
-        <translation>Stop answer</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="892" />
-        <source>Focus the question box</source>
-        <translation>Focus the question box</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="179" />
-        <source>&amp;Knowledge base</source>
-        <translation>&amp;Knowledge base</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="180" />
-        <source>New…</source>
-        <translation>New…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="181" />
-        <source>Rename…</source>
-        <translation>Rename…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="182" />
-        <source>Delete…</source>
-        <translation>Delete…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="184" />
-        <source>Stop following folders…</source>
-        <translation>Stop following folders…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="892" />
-        <source>Check watched folders now</source>
-        <translation>Check watched folders now</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="186" />
-        <source>Rebuild with current settings</source>
-        <translation>Rebuild with current settings</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="187" />
-        <source>&amp;Help</source>
-        <translation>&amp;Help</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="188" />
-        <source>Where is my data…</source>
-        <translation>Where is my data…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="894" />
-        <source>Keyboard shortcuts</source>
-        <translation>Keyboard shortcuts</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="897" />
-        <source>About RAG Desk</source>
-        <translation>About RAG Desk</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="220" />
-        <source>{device} · {threads} threads</source>
-        <translation>{device} · {threads} threads</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="286" />
+        <location filename="../library_controller.py" line="108" />
         <source>New knowledge base</source>
         <translation>New knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="286" />
+        <location filename="../library_controller.py" line="108" />
         <source>Name:</source>
         <translation>Name:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="299" />
+        <location filename="../library_controller.py" line="121" />
         <source>Rename knowledge base</source>
         <translation>Rename knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="299" />
+        <location filename="../library_controller.py" line="121" />
         <source>New name:</source>
         <translation>New name:</translation>
     </message>
     <message>
-        <location filename="../window.py" line="317" />
+        <location filename="../library_controller.py" line="138" />
         <source>Delete knowledge base</source>
         <translation>Delete knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="318" />
+        <location filename="../library_controller.py" line="139" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>Delete knowledge base '{name}' with its index? Your document files are not touched.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="326" />
+        <location filename="../library_controller.py" line="148" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="891" />
+        <location filename="../library_controller.py" line="165" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="344" />
+        <location filename="../library_controller.py" line="166" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="349" />
+        <location filename="../library_controller.py" line="171" />
         <source>Add a folder of documents</source>
         <translation>Add a folder of documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="355" />
-        <source>Follow a folder</source>
-        <translation>Follow a folder</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="374" />
-        <source>Knowledge base '{name}' follows no folders.</source>
-        <translation>Knowledge base '{name}' follows no folders.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="376" />
-        <source>Stop following a folder</source>
-        <translation>Stop following a folder</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="377" />
-        <source>Folder (its documents stay indexed):</source>
-        <translation>Folder (its documents stay indexed):</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="415" />
+        <location filename="../library_controller.py" line="177" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>Wait for indexing to finish (or cancel it) before removing documents.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="425" />
+        <location filename="../library_controller.py" line="197" />
         <source>Removed {n} document(s).</source>
         <translation>Removed {n} document(s).</translation>
     </message>
     <message>
-        <location filename="../window.py" line="434" />
+        <location filename="../library_controller.py" line="203" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}: the file is no longer there</translation>
     </message>
     <message>
-        <location filename="../window.py" line="448" />
-        <source>Only the selected documents ({n})</source>
-        <translation>Only the selected documents ({n})</translation>
+        <location filename="../library_controller.py" line="216" />
+        <source>Follow a folder</source>
+        <translation>Follow a folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="449" />
-        <source>Only the selected documents</source>
-        <translation>Only the selected documents</translation>
+        <location filename="../library_controller.py" line="238" />
+        <source>Knowledge base '{name}' follows no folders.</source>
+        <translation>Knowledge base '{name}' follows no folders.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="465" />
-        <source>Starting… (the embedding model loads on first use)</source>
-        <translation>Starting… (the embedding model loads on first use)</translation>
+        <location filename="../library_controller.py" line="240" />
+        <source>Stop following a folder</source>
+        <translation>Stop following a folder</translation>
     </message>
     <message>
-        <location filename="../window.py" line="475" />
-        <source>Cancelling…</source>
-        <translation>Cancelling…</translation>
+        <location filename="../library_controller.py" line="241" />
+        <source>Folder (its documents stay indexed):</source>
+        <translation>Folder (its documents stay indexed):</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../window.py" line="61" />
+        <source>Models load on first use</source>
+        <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>reading</source>
-        <translation>reading</translation>
+        <location filename="../window.py" line="99" />
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>embedding</source>
-        <translation>embedding</translation>
+        <location filename="../window.py" line="100" />
+        <source>Add documents…</source>
+        <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>storing</source>
-        <translation>storing</translation>
+        <location filename="../window.py" line="101" />
+        <source>Add a folder…</source>
+        <translation>Add a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="484" />
-        <source>OCR</source>
-        <translation>OCR</translation>
+        <location filename="../window.py" line="102" />
+        <source>Follow a folder…</source>
+        <translation>Follow a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="493" />
-        <source>page {done}/{total} · OCR</source>
-        <translation>page {done}/{total} · OCR</translation>
+        <location filename="../window.py" line="103" />
+        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
+        <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
     </message>
     <message>
-        <location filename="../window.py" line="495" />
-        <source>, page {done}/{total}</source>
-        <translation>, page {done}/{total}</translation>
+        <location filename="../window.py" line="105" />
+        <source>Export chat to Markdown…</source>
+        <translation>Export chat to Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="502" />
-        <source>{name}: indexed, but {note}</source>
-        <translation>{name}: indexed, but {note}</translation>
+        <location filename="../window.py" line="106" />
+        <source>Settings…</source>
+        <translation>Settings…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
-        <source>{n} indexed ({chunks} chunks)</source>
-        <translation>{n} indexed ({chunks} chunks)</translation>
+        <location filename="../window.py" line="107" />
+        <source>Models…</source>
+        <translation>Models…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="513" />
-        <source>{n} unchanged</source>
-        <translation>{n} unchanged</translation>
+        <location filename="../window.py" line="108" />
+        <source>Download, choose and remove LLM and embedding models</source>
+        <translation>Download, choose and remove LLM and embedding models</translation>
     </message>
     <message>
-        <location filename="../window.py" line="515" />
-        <source>{n} removed</source>
-        <translation>{n} removed</translation>
+        <location filename="../window.py" line="110" />
+        <location filename="../window.py" line="136" />
+        <source>Quit</source>
+        <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../window.py" line="517" />
-        <source>{n} failed</source>
-        <translation>{n} failed</translation>
+        <location filename="../window.py" line="111" />
+        <source>&amp;Chat</source>
+        <translation>&amp;Chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
-        <source>Cancelled</source>
-        <translation>Cancelled</translation>
+        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="132" />
+        <source>New chat</source>
+        <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
-        <source>Done</source>
-        <translation>Done</translation>
+        <location filename="../window.py" line="113" />
+        <source>Regenerate answer</source>
+        <translation>Regenerate answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
-        <source>{verb}: {parts} in {seconds:.1f} s</source>
-        <translation>{verb}: {parts} in {seconds:.1f} s</translation>
+        <location filename="../window.py" line="114" />
+        <source>Copy answer</source>
+        <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="524" />
-        <source>Indexing stopped.</source>
-        <translation>Indexing stopped.</translation>
+        <location filename="../window.py" line="115" />
+        <source>Stop answer</source>
+        <translation>Stop answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
-        <source>Rename chat</source>
-        <translation>Rename chat</translation>
+        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="135" />
+        <source>Focus the question box</source>
+        <translation>Focus the question box</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
-        <source>Title:</source>
-        <translation>Title:</translation>
+        <location filename="../window.py" line="117" />
+        <source>&amp;Knowledge base</source>
+        <translation>&amp;Knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="604" />
-        <source>Delete chat</source>
-        <translation>Delete chat</translation>
+        <location filename="../window.py" line="118" />
+        <source>New…</source>
+        <translation>New…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="604" />
-        <source>Delete this conversation?</source>
-        <translation>Delete this conversation?</translation>
+        <location filename="../window.py" line="119" />
+        <source>Rename…</source>
+        <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="614" />
-        <source>There is no saved conversation to export yet.</source>
-        <translation>There is no saved conversation to export yet.</translation>
+        <location filename="../window.py" line="120" />
+        <source>Delete…</source>
+        <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="619" />
-        <source>Export chat</source>
-        <translation>Export chat</translation>
+        <location filename="../window.py" line="122" />
+        <source>Stop following folders…</source>
+        <translation>Stop following folders…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
-        <source>Markdown (*.md)</source>
-        <translation>Markdown (*.md)</translation>
+        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="135" />
+        <source>Check watched folders now</source>
+        <translation>Check watched folders now</translation>
     </message>
     <message>
-        <location filename="../window.py" line="626" />
-        <source>{path}: cannot write the file ({why})</source>
-        <translation>{path}: cannot write the file ({why})</translation>
+        <location filename="../window.py" line="124" />
+        <source>Rebuild with current settings</source>
+        <translation>Rebuild with current settings</translation>
     </message>
     <message>
-        <location filename="../window.py" line="628" />
-        <source>Exported to {path}</source>
-        <translation>Exported to {path}</translation>
+        <location filename="../window.py" line="125" />
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
     </message>
     <message>
-        <location filename="../window.py" line="642" />
-        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
-        <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
+        <location filename="../window.py" line="126" />
+        <source>Where is my data…</source>
+        <translation>Where is my data…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="657" />
-        <location filename="../window.py" line="743" />
-        <source>answering…</source>
-        <translation>answering…</translation>
+        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="137" />
+        <source>Keyboard shortcuts</source>
+        <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../window.py" line="687" />
-        <source>Answer copied.</source>
-        <translation>Answer copied.</translation>
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="140" />
+        <source>About RAG Desk</source>
+        <translation>About RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="693" />
-        <location filename="../window.py" line="743" />
-        <source>stopping…</source>
-        <translation>stopping…</translation>
+        <location filename="../window.py" line="134" />
+        <source>Add documents</source>
+        <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="711" />
-        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
-        <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="714" />
-        <source>Stopped.</source>
-        <translation>Stopped.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="721" />
-        <source>The model gave no answer; try rephrasing the question.</source>
-        <translation>The model gave no answer; try rephrasing the question.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="745" />
-        <source>ready</source>
-        <translation>ready</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="806" />
-        <source>Could not save the settings: {why}</source>
-        <translation>Could not save the settings: {why}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="821" />
-        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
-        <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="824" />
-        <source>These files are no longer on disk and will be dropped: {files}</source>
-        <translation>These files are no longer on disk and will be dropped: {files}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="826" />
-        <source>Rebuild knowledge base</source>
-        <translation>Rebuild knowledge base</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="835" />
-        <source>Data folder</source>
-        <translation>Data folder</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="835" />
-        <source>Settings file</source>
-        <translation>Settings file</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="836" />
-        <source>Log file</source>
-        <translation>Log file</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="837" />
-        <source>Knowledge bases</source>
-        <translation>Knowledge bases</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="837" />
-        <source>Chats</source>
-        <translation>Chats</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="847" />
-        <source>Delete all data</source>
-        <translation>Delete all data</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="848" />
-        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
-        <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="857" />
-        <source>Wait for indexing and answers to finish before deleting data.</source>
-        <translation>Wait for indexing and answers to finish before deleting data.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="870" />
-        <source>{path}: could not delete ({why})</source>
-        <translation>{path}: could not delete ({why})</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="884" />
-        <source>All data deleted.</source>
-        <translation>All data deleted.</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="131" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="131" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="132" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="133" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="133" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="134" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="898" />
+        <location filename="../window.py" line="141" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>
@@ -774,167 +716,167 @@
 <context>
     <name>ModelsDialog</name>
     <message>
-        <location filename="../models_dialog.py" line="76" />
+        <location filename="../models_dialog.py" line="83" />
         <source>Models</source>
         <translation>Models</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Kind</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Size</source>
         <translation>Size</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Licence</source>
         <translation>Licence</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="81" />
+        <location filename="../models_dialog.py" line="88" />
         <source>Languages</source>
         <translation>Languages</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="81" />
+        <location filename="../models_dialog.py" line="88" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="100" />
+        <location filename="../models_dialog.py" line="107" />
         <source>Pull</source>
         <translation>Pull</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="101" />
+        <location filename="../models_dialog.py" line="108" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="102" />
+        <location filename="../models_dialog.py" line="109" />
         <source>Use</source>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="103" />
+        <location filename="../models_dialog.py" line="110" />
         <source>Remove</source>
         <translation>Remove</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="104" />
+        <location filename="../models_dialog.py" line="111" />
         <source>Close</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="143" />
+        <location filename="../models_dialog.py" line="148" />
         <source>In use</source>
         <translation>In use</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="145" />
+        <location filename="../models_dialog.py" line="150" />
         <source>Bundled</source>
         <translation>Bundled</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="147" />
+        <location filename="../models_dialog.py" line="152" />
         <source>Installed</source>
         <translation>Installed</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="149" />
+        <location filename="../models_dialog.py" line="154" />
         <source>Not downloaded</source>
         <translation>Not downloaded</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="150" />
+        <location filename="../models_dialog.py" line="155" />
         <source>LLM</source>
         <translation>LLM</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="150" />
+        <location filename="../models_dialog.py" line="155" />
         <source>Embeddings</source>
         <translation>Embeddings</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="191" />
+        <location filename="../models_dialog.py" line="196" />
         <source>context {0} tokens</source>
         <translation>context {0} tokens</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="193" />
+        <location filename="../models_dialog.py" line="198" />
         <source>needs about {0} GB RAM</source>
         <translation>needs about {0} GB RAM</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="209" />
+        <location filename="../models_dialog.py" line="214" />
         <source>starting…</source>
         <translation>starting…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="210" />
+        <location filename="../models_dialog.py" line="215" />
         <source>Contacting the model hub for {0}…</source>
         <translation>Contacting the model hub for {0}…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="223" />
+        <location filename="../models_dialog.py" line="228" />
         <source>Cancelling…</source>
         <translation>Cancelling…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="227" />
+        <location filename="../models_dialog.py" line="232" />
         <source>{0} of {1} · {2}/s · {3} left</source>
         <translation>{0} of {1} · {2}/s · {3} left</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="233" />
+        <location filename="../models_dialog.py" line="238" />
         <source>done</source>
         <translation>done</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="234" />
+        <location filename="../models_dialog.py" line="239" />
         <source>Downloaded and verified into {0}</source>
         <translation>Downloaded and verified into {0}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="237" />
+        <location filename="../models_dialog.py" line="242" />
         <source>failed</source>
         <translation>failed</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="241" />
+        <location filename="../models_dialog.py" line="246" />
         <source>cancelled</source>
         <translation>cancelled</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="242" />
+        <location filename="../models_dialog.py" line="247" />
         <source>Cancelled; Pull again to resume where it stopped.</source>
         <translation>Cancelled; Pull again to resume where it stopped.</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="261" />
+        <location filename="../models_dialog.py" line="267" />
         <source>{0} is now {1}</source>
         <translation>{0} is now {1}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="269" />
+        <location filename="../models_dialog.py" line="275" />
         <source>Remove model</source>
         <translation>Remove model</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="270" />
+        <location filename="../models_dialog.py" line="276" />
         <source>Remove {0} from this computer?</source>
         <translation>Remove {0} from this computer?</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="278" />
+        <location filename="../models_dialog.py" line="284" />
         <source>Removed {0}</source>
         <translation>Removed {0}</translation>
     </message>
@@ -986,230 +928,303 @@
 <context>
     <name>RagDesk</name>
     <message>
-        <location filename="../widgets.py" line="57" />
+        <location filename="../widgets.py" line="18" />
         <source>Drop PDFs here or use Add documents…</source>
         <translation>Drop PDFs here or use Add documents…</translation>
     </message>
 </context>
 <context>
+    <name>SettingsController</name>
+    <message>
+        <location filename="../settings_controller.py" line="65" />
+        <source>Could not save the settings: {why}</source>
+        <translation>Could not save the settings: {why}</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="83" />
+        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
+        <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="86" />
+        <source>These files are no longer on disk and will be dropped: {files}</source>
+        <translation>These files are no longer on disk and will be dropped: {files}</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="88" />
+        <source>Rebuild knowledge base</source>
+        <translation>Rebuild knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="125" />
+        <source>{device} · {threads} threads</source>
+        <translation>{device} · {threads} threads</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Data folder</source>
+        <translation>Data folder</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Settings file</source>
+        <translation>Settings file</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Log file</source>
+        <translation>Log file</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="133" />
+        <source>Knowledge bases</source>
+        <translation>Knowledge bases</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="133" />
+        <source>Chats</source>
+        <translation>Chats</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="144" />
+        <source>Delete all data</source>
+        <translation>Delete all data</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="145" />
+        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
+        <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="155" />
+        <source>Wait for indexing and answers to finish before deleting data.</source>
+        <translation>Wait for indexing and answers to finish before deleting data.</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="170" />
+        <source>All data deleted.</source>
+        <translation>All data deleted.</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="38" />
+        <location filename="../dialogs.py" line="37" />
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="42" />
+        <location filename="../dialogs.py" line="41" />
         <source>A .gguf file, or the bundled model</source>
         <translation>A .gguf file, or the bundled model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="43" />
+        <location filename="../dialogs.py" line="42" />
         <source>Choose GGUF…</source>
         <translation>Choose GGUF…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="45" />
+        <location filename="../dialogs.py" line="44" />
         <source>Bundled</source>
         <translation>Bundled</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="46" />
+        <location filename="../dialogs.py" line="45" />
         <source>Use the small model that ships with RAG Desk</source>
         <translation>Use the small model that ships with RAG Desk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="56" />
+        <location filename="../dialogs.py" line="55" />
         <source>The bundled model, or a sentence-transformers model folder on disk</source>
         <translation>The bundled model, or a sentence-transformers model folder on disk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="62" />
         <source>Off</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="64" />
+        <location filename="../dialogs.py" line="63" />
         <source>The local LLM (several seconds per question)</source>
         <translation>The local LLM (several seconds per question)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="70" />
+        <location filename="../dialogs.py" line="69" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="83" />
+        <location filename="../dialogs.py" line="82" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="85" />
+        <location filename="../dialogs.py" line="84" />
         <source>automatic</source>
         <translation>automatic</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>System</source>
         <translation>System</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>Light</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>Dark</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="91" />
+        <location filename="../dialogs.py" line="90" />
         <source>System language</source>
         <translation>System language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="93" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>Takes effect when RAG Desk starts again</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="96" />
         <source>On this computer (llama.cpp)</source>
         <translation>On this computer (llama.cpp)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="98" />
+        <location filename="../dialogs.py" line="97" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI-compatible server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="104" />
         <source>Chat (instruct models)</source>
         <translation>Chat (instruct models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="106" />
+        <location filename="../dialogs.py" line="105" />
         <source>Completion (base models)</source>
         <translation>Completion (base models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="109" />
+        <location filename="../dialogs.py" line="108" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>empty = on this computer; or http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="115" />
         <source>Answers from</source>
         <translation>Answers from</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="116" />
         <source>LLM server URL</source>
         <translation>LLM server URL</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server API key</source>
         <translation>LLM server API key</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API</source>
         <translation>LLM server API</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM model file</source>
         <translation>LLM model file</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="120" />
         <source>Embedding model</source>
         <translation>Embedding model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="121" />
         <source>Chunk size (tokens)</source>
         <translation>Chunk size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk overlap (tokens)</source>
         <translation>Chunk overlap (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="123" />
         <source>Passages per answer (top-k)</source>
         <translation>Passages per answer (top-k)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="124" />
         <source>Re-ranking</source>
         <translation>Re-ranking</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="125" />
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="126" />
         <source>Longest answer (tokens)</source>
         <translation>Longest answer (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="127" />
         <source>Context size (tokens)</source>
         <translation>Context size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="128" />
         <source>GPU layers</source>
         <translation>GPU layers</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="129" />
         <source>CPU threads</source>
         <translation>CPU threads</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="130" />
         <source>Theme</source>
         <translation>Theme</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="131" />
         <source>Language</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="132" />
         <source>Vector store server</source>
         <translation>Vector store server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store token</source>
         <translation>Vector store token</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="135" />
+        <location filename="../dialogs.py" line="134" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="173" />
+        <location filename="../dialogs.py" line="172" />
         <source>Choose a GGUF model</source>
         <translation>Choose a GGUF model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="174" />
+        <location filename="../dialogs.py" line="173" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF models (*.gguf);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="208" />
+        <location filename="../dialogs.py" line="207" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
     </message>
@@ -1217,12 +1232,12 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../widgets.py" line="543" />
+        <location filename="../sources_pane.py" line="29" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>Select a source to read its passage and open its page.</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="551" />
+        <location filename="../sources_pane.py" line="37" />
         <source>Sources</source>
         <translation>Sources</translation>
     </message>
@@ -1230,17 +1245,17 @@
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../widgets.py" line="364" />
+        <location filename="../widgets.py" line="59" />
         <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
         <translation>Ask a question about your documents. Answers cite their sources as [1], [2]…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="414" />
+        <location filename="../widgets.py" line="107" />
         <source>You</source>
         <translation>You</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="417" />
+        <location filename="../widgets.py" line="132" />
         <source>Assistant</source>
         <translation>Assistant</translation>
     </message>

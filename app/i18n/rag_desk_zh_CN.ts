@@ -1,54 +1,159 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ChatController</name>
+    <message>
+        <location filename="../chat_controller.py" line="77" />
+        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
+        <translation>知识库“{name}”还没有文档。{hint}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="94" />
+        <location filename="../chat_controller.py" line="167" />
+        <source>answering…</source>
+        <translation>正在回答…</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="106" />
+        <location filename="../chat_controller.py" line="167" />
+        <source>stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="113" />
+        <source>Answer copied.</source>
+        <translation>回答已复制。</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="138" />
+        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
+        <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="141" />
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="145" />
+        <source>The model gave no answer; try rephrasing the question.</source>
+        <translation>模型没有给出回答；请换一种问法。</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="168" />
+        <source>Models load on first use</source>
+        <translation>模型将在首次使用时加载</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="169" />
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="239" />
+        <source>Rename chat</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="239" />
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="248" />
+        <source>Delete chat</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="248" />
+        <source>Delete this conversation?</source>
+        <translation>删除这个对话？</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="263" />
+        <source>There is no saved conversation to export yet.</source>
+        <translation>还没有可导出的已保存对话。</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="267" />
+        <source>Export chat</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="268" />
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="278" />
+        <source>{path}: cannot write the file ({why})</source>
+        <translation>{path}：无法写入文件（{why}）</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="283" />
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="307" />
+        <source>Only the selected documents ({n})</source>
+        <translation>仅限选中的文档（{n}）</translation>
+    </message>
+    <message>
+        <location filename="../chat_controller.py" line="308" />
+        <source>Only the selected documents</source>
+        <translation>仅限选中的文档</translation>
+    </message>
+</context>
+<context>
     <name>ChatPane</name>
     <message>
-        <location filename="../widgets.py" line="485" />
+        <location filename="../chat_pane.py" line="54" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>输入问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="488" />
+        <location filename="../chat_pane.py" line="57" />
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="490" />
+        <location filename="../chat_pane.py" line="59" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="491" />
+        <location filename="../chat_pane.py" line="60" />
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="493" />
+        <location filename="../chat_pane.py" line="62" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="494" />
+        <location filename="../chat_pane.py" line="63" />
         <source>Answer from the documents selected on the left only</source>
         <translation>只根据左侧选中的文档回答</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="495" />
+        <location filename="../chat_pane.py" line="64" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="496" />
+        <location filename="../chat_pane.py" line="65" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>复制最后一个回答及其来源（Ctrl+Shift+C）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="498" />
+        <location filename="../chat_pane.py" line="67" />
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="499" />
+        <location filename="../chat_pane.py" line="68" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>重新回答上一个问题（Ctrl+R）</translation>
     </message>
@@ -56,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../widgets.py" line="247" />
+        <location filename="../left_pane.py" line="188" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="248" />
+        <location filename="../left_pane.py" line="189" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新的对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="277" />
+        <location filename="../left_pane.py" line="236" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="278" />
+        <location filename="../left_pane.py" line="237" />
         <source>Export to Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="280" />
+        <location filename="../left_pane.py" line="239" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
@@ -84,27 +189,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="231" />
+        <location filename="../dialogs.py" line="230" />
         <source>Where RAG Desk keeps its data</source>
         <translation>RAG Desk 的数据存放位置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="238" />
+        <location filename="../dialogs.py" line="237" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="241" />
+        <location filename="../dialogs.py" line="240" />
         <source>Open data folder</source>
         <translation>打开数据文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="242" />
         <source>Delete all data…</source>
         <translation>删除全部数据…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="244" />
+        <location filename="../dialogs.py" line="243" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>删除所有知识库、对话、缓存的模型和日志</translation>
     </message>
@@ -112,32 +217,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="262" />
         <source>File: {path}</source>
         <translation>文件：{path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="264" />
+        <location filename="../dialogs.py" line="263" />
         <source>Status: {state}</source>
         <translation>状态：{state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="265" />
+        <location filename="../dialogs.py" line="264" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>页数：{pages}    分块：{chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="269" />
+        <location filename="../dialogs.py" line="268" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256：{sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="271" />
+        <location filename="../dialogs.py" line="270" />
         <source>Problem: {error}</source>
         <translation>问题：{error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="273" />
+        <location filename="../dialogs.py" line="272" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
     </message>
@@ -145,628 +250,465 @@
 <context>
     <name>DocumentsPane</name>
     <message>
-        <location filename="../widgets.py" line="106" />
+        <location filename="../left_pane.py" line="45" />
         <source>Knowledge base: the set of documents questions are answered from</source>
         <translation>知识库：回答问题所依据的文档集合</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="109" />
+        <location filename="../left_pane.py" line="48" />
         <source>New, rename or delete a knowledge base</source>
         <translation>新建、重命名或删除知识库</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="112" />
+        <location filename="../left_pane.py" line="51" />
         <source>New knowledge base…</source>
         <translation>新建知识库…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="113" />
+        <location filename="../left_pane.py" line="52" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="114" />
+        <location filename="../left_pane.py" line="53" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="135" />
+        <location filename="../left_pane.py" line="74" />
         <source>Add documents…</source>
         <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="144" />
+        <location filename="../left_pane.py" line="83" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="145" />
+        <location filename="../left_pane.py" line="84" />
         <source>Stop indexing after the current step</source>
         <translation>在当前步骤后停止建立索引</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="173" />
+        <location filename="../left_pane.py" line="113" />
         <source>indexed</source>
         <translation>已索引</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="173" />
+        <location filename="../left_pane.py" line="113" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="174" />
+        <location filename="../left_pane.py" line="114" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="191" />
+        <location filename="../left_pane.py" line="132" />
         <source>Following: {folders}</source>
         <translation>正在跟踪：{folders}</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="211" />
+        <location filename="../left_pane.py" line="152" />
         <source>Details…</source>
         <translation>详细信息…</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="212" />
+        <location filename="../left_pane.py" line="153" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="214" />
+        <location filename="../left_pane.py" line="155" />
         <source>Re-index</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="215" />
+        <location filename="../left_pane.py" line="156" />
         <source>Remove from knowledge base</source>
         <translation>从知识库中移除</translation>
     </message>
 </context>
 <context>
+    <name>IngestController</name>
+    <message>
+        <location filename="../ingest_controller.py" line="59" />
+        <source>Starting… (the embedding model loads on first use)</source>
+        <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="72" />
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>reading</source>
+        <translation>读取中</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>embedding</source>
+        <translation>向量化中</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="84" />
+        <source>storing</source>
+        <translation>保存中</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="85" />
+        <source>OCR</source>
+        <translation>OCR 识别</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="94" />
+        <source>page {done}/{total} · OCR</source>
+        <translation>第 {done}/{total} 页 · OCR 识别</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="96" />
+        <source>, page {done}/{total}</source>
+        <translation>，第 {done}/{total} 页</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="103" />
+        <source>{name}: indexed, but {note}</source>
+        <translation>{name}：已索引，但{note}</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="112" />
+        <source>{n} indexed ({chunks} chunks)</source>
+        <translation>已索引 {n} 个（{chunks} 个分块）</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="114" />
+        <source>{n} unchanged</source>
+        <translation>{n} 个未变化</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="116" />
+        <source>{n} removed</source>
+        <translation>已移除 {n} 个</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="118" />
+        <source>{n} failed</source>
+        <translation>{n} 个失败</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="119" />
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="119" />
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="120" />
+        <source>{verb}: {parts} in {seconds:.1f} s</source>
+        <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="125" />
+        <source>Indexing stopped.</source>
+        <translation>索引已停止。</translation>
+    </message>
+</context>
+<context>
     <name>LeftPane</name>
     <message>
-        <location filename="../widgets.py" line="292" />
+        <location filename="../left_pane.py" line="251" />
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="293" />
+        <location filename="../left_pane.py" line="252" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="294" />
+        <location filename="../left_pane.py" line="253" />
         <source>Knowledge base</source>
         <translation>知识库</translation>
     </message>
 </context>
 <context>
-    <name>MainWindow</name>
+    <name>LibraryController</name>
     <message>
-        <location filename="../window.py" line="94" />
-        <location filename="../window.py" line="744" />
-        <source>Models load on first use</source>
-        <translation>模型将在首次使用时加载</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="161" />
-        <source>&amp;File</source>
-        <translation>文件(&amp;F)</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="162" />
-        <source>Add documents…</source>
-        <translation>添加文档…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="163" />
-        <source>Add a folder…</source>
-        <translation>添加文件夹…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="164" />
-        <source>Follow a folder…</source>
-        <translation>跟踪文件夹…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="165" />
-        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
-        <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="167" />
-        <source>Export chat to Markdown…</source>
-        <translation>将对话导出为 Markdown…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="168" />
-        <source>Settings…</source>
-        <translation>设置…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="169" />
-        <source>Models…</source>
-        <translation>模型…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="170" />
-        <source>Download, choose and remove LLM and embedding models</source>
-        <translation>下载、选择和删除 LLM 与嵌入模型</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="172" />
-        <location filename="../window.py" line="893" />
-        <source>Quit</source>
-        <translation>退出</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="173" />
-        <source>&amp;Chat</source>
-        <translation>对话(&amp;C)</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="174" />
-        <location filename="../window.py" line="889" />
-        <source>New chat</source>
-        <translation>新对话</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="175" />
-        <source>Regenerate answer</source>
-        <translation>重新生成回答</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="176" />
-        <source>Copy answer</source>
-        <translation>复制回答</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="177" />
-        <source>Stop answer</source>
-        <translation>停止回答</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="178" />
-        <location filename="../window.py" line="892" />
-        <source>Focus the question box</source>
-        <translation>聚焦到提问框</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="179" />
-        <source>&amp;Knowledge base</source>
-        <translation>知识库(&amp;K)</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="180" />
-        <source>New…</source>
-        <translation>新建…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="181" />
-        <source>Rename…</source>
-        <translation>重命名…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="182" />
-        <source>Delete…</source>
-        <translation>删除…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="184" />
-        <source>Stop following folders…</source>
-        <translation>停止跟踪文件夹…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="185" />
-        <location filename="../window.py" line="892" />
-        <source>Check watched folders now</source>
-        <translation>立即检查跟踪的文件夹</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="186" />
-        <source>Rebuild with current settings</source>
-        <translation>按当前设置重建</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="187" />
-        <source>&amp;Help</source>
-        <translation>帮助(&amp;H)</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="188" />
-        <source>Where is my data…</source>
-        <translation>我的数据在哪里…</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="189" />
-        <location filename="../window.py" line="894" />
-        <source>Keyboard shortcuts</source>
-        <translation>键盘快捷键</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="190" />
-        <location filename="../window.py" line="897" />
-        <source>About RAG Desk</source>
-        <translation>关于 RAG Desk</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="220" />
-        <source>{device} · {threads} threads</source>
-        <translation>{device} · {threads} 个线程</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="286" />
+        <location filename="../library_controller.py" line="108" />
         <source>New knowledge base</source>
         <translation>新建知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="286" />
+        <location filename="../library_controller.py" line="108" />
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="299" />
+        <location filename="../library_controller.py" line="121" />
         <source>Rename knowledge base</source>
         <translation>重命名知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="299" />
+        <location filename="../library_controller.py" line="121" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../window.py" line="317" />
+        <location filename="../library_controller.py" line="138" />
         <source>Delete knowledge base</source>
         <translation>删除知识库</translation>
     </message>
     <message>
-        <location filename="../window.py" line="318" />
+        <location filename="../library_controller.py" line="139" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>删除知识库“{name}”及其索引？你的文档文件不受影响。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="326" />
+        <location filename="../library_controller.py" line="148" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>请等待索引完成（或取消索引）后再删除知识库。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="343" />
-        <location filename="../window.py" line="891" />
+        <location filename="../library_controller.py" line="165" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="344" />
+        <location filename="../library_controller.py" line="166" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>文档 (*.pdf *.txt *.md *.markdown);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="349" />
+        <location filename="../library_controller.py" line="171" />
         <source>Add a folder of documents</source>
         <translation>添加文档文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="355" />
-        <source>Follow a folder</source>
-        <translation>跟踪文件夹</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="374" />
-        <source>Knowledge base '{name}' follows no folders.</source>
-        <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="376" />
-        <source>Stop following a folder</source>
-        <translation>停止跟踪文件夹</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="377" />
-        <source>Folder (its documents stay indexed):</source>
-        <translation>文件夹（其中的文档仍保留索引）：</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="415" />
+        <location filename="../library_controller.py" line="177" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>请等待索引完成（或取消索引）后再移除文档。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="425" />
+        <location filename="../library_controller.py" line="197" />
         <source>Removed {n} document(s).</source>
         <translation>已移除 {n} 个文档。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="434" />
+        <location filename="../library_controller.py" line="203" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}：文件已不在原处</translation>
     </message>
     <message>
-        <location filename="../window.py" line="448" />
-        <source>Only the selected documents ({n})</source>
-        <translation>仅限选中的文档（{n}）</translation>
+        <location filename="../library_controller.py" line="216" />
+        <source>Follow a folder</source>
+        <translation>跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="449" />
-        <source>Only the selected documents</source>
-        <translation>仅限选中的文档</translation>
+        <location filename="../library_controller.py" line="238" />
+        <source>Knowledge base '{name}' follows no folders.</source>
+        <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="465" />
-        <source>Starting… (the embedding model loads on first use)</source>
-        <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
+        <location filename="../library_controller.py" line="240" />
+        <source>Stop following a folder</source>
+        <translation>停止跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="475" />
-        <source>Cancelling…</source>
-        <translation>正在取消…</translation>
+        <location filename="../library_controller.py" line="241" />
+        <source>Folder (its documents stay indexed):</source>
+        <translation>文件夹（其中的文档仍保留索引）：</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../window.py" line="61" />
+        <source>Models load on first use</source>
+        <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>reading</source>
-        <translation>读取中</translation>
+        <location filename="../window.py" line="99" />
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>embedding</source>
-        <translation>向量化中</translation>
+        <location filename="../window.py" line="100" />
+        <source>Add documents…</source>
+        <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="483" />
-        <source>storing</source>
-        <translation>保存中</translation>
+        <location filename="../window.py" line="101" />
+        <source>Add a folder…</source>
+        <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="484" />
-        <source>OCR</source>
-        <translation>OCR 识别</translation>
+        <location filename="../window.py" line="102" />
+        <source>Follow a folder…</source>
+        <translation>跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="493" />
-        <source>page {done}/{total} · OCR</source>
-        <translation>第 {done}/{total} 页 · OCR 识别</translation>
+        <location filename="../window.py" line="103" />
+        <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
+        <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="495" />
-        <source>, page {done}/{total}</source>
-        <translation>，第 {done}/{total} 页</translation>
+        <location filename="../window.py" line="105" />
+        <source>Export chat to Markdown…</source>
+        <translation>将对话导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="502" />
-        <source>{name}: indexed, but {note}</source>
-        <translation>{name}：已索引，但{note}</translation>
+        <location filename="../window.py" line="106" />
+        <source>Settings…</source>
+        <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="511" />
-        <source>{n} indexed ({chunks} chunks)</source>
-        <translation>已索引 {n} 个（{chunks} 个分块）</translation>
+        <location filename="../window.py" line="107" />
+        <source>Models…</source>
+        <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="513" />
-        <source>{n} unchanged</source>
-        <translation>{n} 个未变化</translation>
+        <location filename="../window.py" line="108" />
+        <source>Download, choose and remove LLM and embedding models</source>
+        <translation>下载、选择和删除 LLM 与嵌入模型</translation>
     </message>
     <message>
-        <location filename="../window.py" line="515" />
-        <source>{n} removed</source>
-        <translation>已移除 {n} 个</translation>
+        <location filename="../window.py" line="110" />
+        <location filename="../window.py" line="136" />
+        <source>Quit</source>
+        <translation>退出</translation>
     </message>
     <message>
-        <location filename="../window.py" line="517" />
-        <source>{n} failed</source>
-        <translation>{n} 个失败</translation>
+        <location filename="../window.py" line="111" />
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
-        <source>Cancelled</source>
-        <translation>已取消</translation>
+        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="132" />
+        <source>New chat</source>
+        <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="518" />
-        <source>Done</source>
-        <translation>完成</translation>
+        <location filename="../window.py" line="113" />
+        <source>Regenerate answer</source>
+        <translation>重新生成回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="519" />
-        <source>{verb}: {parts} in {seconds:.1f} s</source>
-        <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
+        <location filename="../window.py" line="114" />
+        <source>Copy answer</source>
+        <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="524" />
-        <source>Indexing stopped.</source>
-        <translation>索引已停止。</translation>
+        <location filename="../window.py" line="115" />
+        <source>Stop answer</source>
+        <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
-        <source>Rename chat</source>
-        <translation>重命名对话</translation>
+        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="135" />
+        <source>Focus the question box</source>
+        <translation>聚焦到提问框</translation>
     </message>
     <message>
-        <location filename="../window.py" line="598" />
-        <source>Title:</source>
-        <translation>标题：</translation>
+        <location filename="../window.py" line="117" />
+        <source>&amp;Knowledge base</source>
+        <translation>知识库(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="604" />
-        <source>Delete chat</source>
-        <translation>删除对话</translation>
+        <location filename="../window.py" line="118" />
+        <source>New…</source>
+        <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="604" />
-        <source>Delete this conversation?</source>
-        <translation>删除这个对话？</translation>
+        <location filename="../window.py" line="119" />
+        <source>Rename…</source>
+        <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="614" />
-        <source>There is no saved conversation to export yet.</source>
-        <translation>还没有可导出的已保存对话。</translation>
+        <location filename="../window.py" line="120" />
+        <source>Delete…</source>
+        <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="619" />
-        <source>Export chat</source>
-        <translation>导出对话</translation>
+        <location filename="../window.py" line="122" />
+        <source>Stop following folders…</source>
+        <translation>停止跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="620" />
-        <source>Markdown (*.md)</source>
-        <translation>Markdown (*.md)</translation>
+        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="135" />
+        <source>Check watched folders now</source>
+        <translation>立即检查跟踪的文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="626" />
-        <source>{path}: cannot write the file ({why})</source>
-        <translation>{path}：无法写入文件（{why}）</translation>
+        <location filename="../window.py" line="124" />
+        <source>Rebuild with current settings</source>
+        <translation>按当前设置重建</translation>
     </message>
     <message>
-        <location filename="../window.py" line="628" />
-        <source>Exported to {path}</source>
-        <translation>已导出到 {path}</translation>
+        <location filename="../window.py" line="125" />
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="642" />
-        <source>Knowledge base '{name}' has no documents yet. {hint}</source>
-        <translation>知识库“{name}”还没有文档。{hint}</translation>
+        <location filename="../window.py" line="126" />
+        <source>Where is my data…</source>
+        <translation>我的数据在哪里…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="657" />
-        <location filename="../window.py" line="743" />
-        <source>answering…</source>
-        <translation>正在回答…</translation>
+        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="137" />
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../window.py" line="687" />
-        <source>Answer copied.</source>
-        <translation>回答已复制。</translation>
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="140" />
+        <source>About RAG Desk</source>
+        <translation>关于 RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="693" />
-        <location filename="../window.py" line="743" />
-        <source>stopping…</source>
-        <translation>正在停止…</translation>
+        <location filename="../window.py" line="134" />
+        <source>Add documents</source>
+        <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="711" />
-        <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
-        <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="714" />
-        <source>Stopped.</source>
-        <translation>已停止。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="721" />
-        <source>The model gave no answer; try rephrasing the question.</source>
-        <translation>模型没有给出回答；请换一种问法。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="745" />
-        <source>ready</source>
-        <translation>就绪</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="806" />
-        <source>Could not save the settings: {why}</source>
-        <translation>无法保存设置：{why}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="821" />
-        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
-        <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="824" />
-        <source>These files are no longer on disk and will be dropped: {files}</source>
-        <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="826" />
-        <source>Rebuild knowledge base</source>
-        <translation>重建知识库</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="835" />
-        <source>Data folder</source>
-        <translation>数据文件夹</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="835" />
-        <source>Settings file</source>
-        <translation>设置文件</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="836" />
-        <source>Log file</source>
-        <translation>日志文件</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="837" />
-        <source>Knowledge bases</source>
-        <translation>知识库</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="837" />
-        <source>Chats</source>
-        <translation>对话</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="847" />
-        <source>Delete all data</source>
-        <translation>删除全部数据</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="848" />
-        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
-        <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="857" />
-        <source>Wait for indexing and answers to finish before deleting data.</source>
-        <translation>请等待索引和回答完成后再删除数据。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="870" />
-        <source>{path}: could not delete ({why})</source>
-        <translation>{path}：无法删除（{why}）</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="884" />
-        <source>All data deleted.</source>
-        <translation>全部数据已删除。</translation>
-    </message>
-    <message>
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="131" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="888" />
+        <location filename="../window.py" line="131" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="889" />
+        <location filename="../window.py" line="132" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="133" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="890" />
+        <location filename="../window.py" line="133" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="891" />
+        <location filename="../window.py" line="134" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="898" />
+        <location filename="../window.py" line="141" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>
@@ -774,167 +716,167 @@
 <context>
     <name>ModelsDialog</name>
     <message>
-        <location filename="../models_dialog.py" line="76" />
+        <location filename="../models_dialog.py" line="83" />
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="80" />
+        <location filename="../models_dialog.py" line="87" />
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="81" />
+        <location filename="../models_dialog.py" line="88" />
         <source>Languages</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="81" />
+        <location filename="../models_dialog.py" line="88" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="100" />
+        <location filename="../models_dialog.py" line="107" />
         <source>Pull</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="101" />
+        <location filename="../models_dialog.py" line="108" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="102" />
+        <location filename="../models_dialog.py" line="109" />
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="103" />
+        <location filename="../models_dialog.py" line="110" />
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="104" />
+        <location filename="../models_dialog.py" line="111" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="143" />
+        <location filename="../models_dialog.py" line="148" />
         <source>In use</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="145" />
+        <location filename="../models_dialog.py" line="150" />
         <source>Bundled</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="147" />
+        <location filename="../models_dialog.py" line="152" />
         <source>Installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="149" />
+        <location filename="../models_dialog.py" line="154" />
         <source>Not downloaded</source>
         <translation>未下载</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="150" />
+        <location filename="../models_dialog.py" line="155" />
         <source>LLM</source>
         <translation>LLM</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="150" />
+        <location filename="../models_dialog.py" line="155" />
         <source>Embeddings</source>
         <translation>嵌入</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="191" />
+        <location filename="../models_dialog.py" line="196" />
         <source>context {0} tokens</source>
         <translation>上下文 {0} 个词元</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="193" />
+        <location filename="../models_dialog.py" line="198" />
         <source>needs about {0} GB RAM</source>
         <translation>需要约 {0} GB 内存</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="209" />
+        <location filename="../models_dialog.py" line="214" />
         <source>starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="210" />
+        <location filename="../models_dialog.py" line="215" />
         <source>Contacting the model hub for {0}…</source>
         <translation>正在连接模型仓库获取 {0}…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="223" />
+        <location filename="../models_dialog.py" line="228" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="227" />
+        <location filename="../models_dialog.py" line="232" />
         <source>{0} of {1} · {2}/s · {3} left</source>
         <translation>{0} / {1} · {2}/秒 · 剩余 {3}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="233" />
+        <location filename="../models_dialog.py" line="238" />
         <source>done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="234" />
+        <location filename="../models_dialog.py" line="239" />
         <source>Downloaded and verified into {0}</source>
         <translation>已下载并校验，保存在 {0}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="237" />
+        <location filename="../models_dialog.py" line="242" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="241" />
+        <location filename="../models_dialog.py" line="246" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="242" />
+        <location filename="../models_dialog.py" line="247" />
         <source>Cancelled; Pull again to resume where it stopped.</source>
         <translation>已取消；再次点击“下载”可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="261" />
+        <location filename="../models_dialog.py" line="267" />
         <source>{0} is now {1}</source>
         <translation>{0} 现在是 {1}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="269" />
+        <location filename="../models_dialog.py" line="275" />
         <source>Remove model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="270" />
+        <location filename="../models_dialog.py" line="276" />
         <source>Remove {0} from this computer?</source>
         <translation>从这台电脑上删除 {0}？</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="278" />
+        <location filename="../models_dialog.py" line="284" />
         <source>Removed {0}</source>
         <translation>已删除 {0}</translation>
     </message>
@@ -986,230 +928,303 @@
 <context>
     <name>RagDesk</name>
     <message>
-        <location filename="../widgets.py" line="57" />
+        <location filename="../widgets.py" line="18" />
         <source>Drop PDFs here or use Add documents…</source>
         <translation>把 PDF 拖到这里，或使用“添加文档…”</translation>
     </message>
 </context>
 <context>
+    <name>SettingsController</name>
+    <message>
+        <location filename="../settings_controller.py" line="65" />
+        <source>Could not save the settings: {why}</source>
+        <translation>无法保存设置：{why}</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="83" />
+        <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
+        <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="86" />
+        <source>These files are no longer on disk and will be dropped: {files}</source>
+        <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="88" />
+        <source>Rebuild knowledge base</source>
+        <translation>重建知识库</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="125" />
+        <source>{device} · {threads} threads</source>
+        <translation>{device} · {threads} 个线程</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Settings file</source>
+        <translation>设置文件</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="132" />
+        <source>Log file</source>
+        <translation>日志文件</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="133" />
+        <source>Knowledge bases</source>
+        <translation>知识库</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="133" />
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="144" />
+        <source>Delete all data</source>
+        <translation>删除全部数据</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="145" />
+        <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
+        <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="155" />
+        <source>Wait for indexing and answers to finish before deleting data.</source>
+        <translation>请等待索引和回答完成后再删除数据。</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="170" />
+        <source>All data deleted.</source>
+        <translation>全部数据已删除。</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="38" />
+        <location filename="../dialogs.py" line="37" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="42" />
+        <location filename="../dialogs.py" line="41" />
         <source>A .gguf file, or the bundled model</source>
         <translation>一个 .gguf 文件，或内置模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="43" />
+        <location filename="../dialogs.py" line="42" />
         <source>Choose GGUF…</source>
         <translation>选择 GGUF…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="45" />
+        <location filename="../dialogs.py" line="44" />
         <source>Bundled</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="46" />
+        <location filename="../dialogs.py" line="45" />
         <source>Use the small model that ships with RAG Desk</source>
         <translation>使用 RAG Desk 自带的小模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="56" />
+        <location filename="../dialogs.py" line="55" />
         <source>The bundled model, or a sentence-transformers model folder on disk</source>
         <translation>内置模型，或磁盘上的 sentence-transformers 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="62" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="64" />
+        <location filename="../dialogs.py" line="63" />
         <source>The local LLM (several seconds per question)</source>
         <translation>本地大语言模型（每个问题需数秒）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="70" />
+        <location filename="../dialogs.py" line="69" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>回答前重新审读排名靠前的段落：关闭、本地大语言模型、.gguf 文件或交叉编码器模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="83" />
+        <location filename="../dialogs.py" line="82" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>放到 GPU 上的 LLM 层数：auto、all 或一个数字（0 = 只用 CPU）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="85" />
+        <location filename="../dialogs.py" line="84" />
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="87" />
+        <location filename="../dialogs.py" line="86" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="91" />
+        <location filename="../dialogs.py" line="90" />
         <source>System language</source>
         <translation>系统语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="94" />
+        <location filename="../dialogs.py" line="93" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>重新启动 RAG Desk 后生效</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="96" />
         <source>On this computer (llama.cpp)</source>
         <translation>在这台电脑上（llama.cpp）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="98" />
+        <location filename="../dialogs.py" line="97" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="104" />
         <source>Chat (instruct models)</source>
         <translation>对话（指令模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="106" />
+        <location filename="../dialogs.py" line="105" />
         <source>Completion (base models)</source>
         <translation>补全（基础模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="109" />
+        <location filename="../dialogs.py" line="108" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>留空 = 在这台电脑上；或 http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="115" />
         <source>Answers from</source>
         <translation>回答来自</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="116" />
         <source>LLM server URL</source>
         <translation>LLM 服务器地址</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="117" />
         <source>LLM server API key</source>
         <translation>LLM 服务器 API 密钥</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="118" />
         <source>LLM server API</source>
         <translation>LLM 服务器接口</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="119" />
         <source>LLM model file</source>
         <translation>LLM 模型文件</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="120" />
         <source>Embedding model</source>
         <translation>嵌入模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="121" />
         <source>Chunk size (tokens)</source>
         <translation>分块大小（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="122" />
         <source>Chunk overlap (tokens)</source>
         <translation>分块重叠（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="123" />
         <source>Passages per answer (top-k)</source>
         <translation>每个回答使用的段落数（top-k）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="124" />
         <source>Re-ranking</source>
         <translation>重新排序</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="125" />
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="126" />
         <source>Longest answer (tokens)</source>
         <translation>最长回答（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="127" />
         <source>Context size (tokens)</source>
         <translation>上下文长度（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="128" />
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="129" />
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="130" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="131" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="132" />
         <source>Vector store server</source>
         <translation>向量库服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="133" />
         <source>Vector store token</source>
         <translation>向量库令牌</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="135" />
+        <location filename="../dialogs.py" line="134" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="173" />
+        <location filename="../dialogs.py" line="172" />
         <source>Choose a GGUF model</source>
         <translation>选择 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="174" />
+        <location filename="../dialogs.py" line="173" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="208" />
+        <location filename="../dialogs.py" line="207" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
     </message>
@@ -1217,12 +1232,12 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../widgets.py" line="543" />
+        <location filename="../sources_pane.py" line="29" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>选择一个来源以阅读其段落并打开对应页面。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="551" />
+        <location filename="../sources_pane.py" line="37" />
         <source>Sources</source>
         <translation>来源</translation>
     </message>
@@ -1230,17 +1245,17 @@
 <context>
     <name>Transcript</name>
     <message>
-        <location filename="../widgets.py" line="364" />
+        <location filename="../widgets.py" line="59" />
         <source>Ask a question about your documents. Answers cite their sources as [1], [2]…</source>
         <translation>就你的文档提问。回答会以 [1]、[2]… 标注来源。</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="414" />
+        <location filename="../widgets.py" line="107" />
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../widgets.py" line="417" />
+        <location filename="../widgets.py" line="132" />
         <source>Assistant</source>
         <translation>助手</translation>
     </message>

@@ -74,7 +74,10 @@ def build_prompt(
     budget_tokens: int,
     history: Sequence[tuple[str, str]] = (),
     language: str = "auto",
+    renumber: bool = True,
 ) -> BuiltPrompt:
+    """The prompt for `question` over `sources`, fitted into `budget_tokens`; with `renumber`
+    the sources that fit are numbered 1..n, else they keep their numbers (quotes of sources)."""
     lang = answer_language(question, language)
     system = INSTRUCTIONS_ZH if lang == "zh" else INSTRUCTIONS_EN
     q_label, a_label = ("问题：", "回答：") if lang == "zh" else ("Question: ", "Answer:")
@@ -90,7 +93,7 @@ def build_prompt(
     blocks: list[str] = []
     dropped = 0
     for src in sources:
-        n = len(kept) + 1
+        n = len(kept) + 1 if renumber else src.n
         block = _source_block(n, src, src.text)
         if count_tokens(render(blocks + [block])[1]) <= budget_tokens:
             kept.append(_renumber(src, n))
@@ -99,8 +102,9 @@ def build_prompt(
         if not kept:
             short = _shorten(src.text, lambda t: count_tokens(render([_source_block(1, src, t)])[1]) <= budget_tokens)
             if short is not None:
-                kept.append(_renumber(src, 1))
-                blocks.append(_source_block(1, src, short))
+                n = 1 if renumber else src.n
+                kept.append(_renumber(src, n))
+                blocks.append(_source_block(n, src, short))
                 continue
         dropped += 1
     user, completion = render(blocks)

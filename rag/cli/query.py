@@ -85,11 +85,15 @@ def ask(question: str, kb_name, k, files, mode, chat, as_json: bool) -> int:
     assert done is not None
     if as_json:
         emit_json({"answer": done.answer, "sources": [s.to_json() for s in done.sources],
-                   "stats": done.stats.to_json()})
+                   "evidence": [q.to_json() for q in done.evidence], "stats": done.stats.to_json()})
     else:
         click.echo("\n\nSources:")
         for s in done.sources:
             click.echo(f"[{s.n}] {s.label()}")
+        if done.evidence:
+            click.echo("\nEvidence:")
+            for q in done.evidence:
+                click.echo(f"[{q.n}] {q.label()}, characters {q.start}-{q.end}: «{q.text}»")
         st = done.stats
         click.echo(f"({st.tokens} tokens, first after {st.ttft_s:.2f} s, {st.tokens_per_s:.1f} tokens/s, "
                    f"{st.model})", err=True)
@@ -106,10 +110,20 @@ def ask(question: str, kb_name, k, files, mode, chat, as_json: bool) -> int:
               help="Passages counted as 'in context'.")
 @click.option("--compare", default=None, metavar="MODES",
               help="Comma-separated retrieval modes to run side by side, e.g. dense,bm25,hybrid.")
+@click.option("--answers", "answers", is_flag=True,
+              help="Judge full answers (gold answer in the first 300 characters, page cited, unsupported "
+                   "tokens, refusals) instead of retrieval.")
+@click.option("--negatives", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="With --answers: a JSON-lines file of off-topic questions that should be refused.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-def evaluate(qa_file: str, kb_name, k: int, compare: str | None, as_json: bool) -> int:
-    """Measure retrieval on QA_FILE (JSON lines: question, file, page[, answer, lang])."""
+def evaluate(qa_file: str, kb_name, k: int, compare: str | None, answers: bool, negatives: str | None,
+             as_json: bool) -> int:
+    """Measure retrieval (or, with --answers, answers) on QA_FILE (JSON lines: question,
+    file, page[, pages, answer, lang, kind])."""
     from pathlib import Path
+
+    if answers:
+        return _evaluate_answers(Path(qa_file), Path(negatives) if negatives else None, kb_name, k, as_json)
 
     from rag import EVAL_CUTOFFS, evaluate_retrieval, load_qa
 
@@ -138,4 +152,34 @@ def evaluate(qa_file: str, kb_name, k: int, compare: str | None, as_json: bool) 
             ans = "-" if row["answer_in_context"] is None else f"{row['answer_in_context']:.2f}"
             click.echo(f"{name:<10}{label:<14}{row['n']:>4}" + "".join(f"{row[f'hit@{c}']:>8.2f}" for c in EVAL_CUTOFFS)
                        + f"{row['mrr']:>8.3f}{ans:>8}{row['p50_ms']:>8.1f}{row['p95_ms']:>8.1f}")
+    return 0
+
+
+def _evaluate_answers(qa_file, negatives, kb_name, k: int, as_json: bool) -> int:
+    from rag import evaluate_answers, load_cases
+
+    cases = load_cases(qa_file) + (load_cases(negatives, off_topic=True) if negatives else [])
+    if not cases:
+        raise click.BadParameter(f"{qa_file.name} holds no records with an answer", param_hint="QA_FILE")
+
+    def progress(i, n, outcome):
+        if sys.stderr.isatty():
+            click.echo(f"\r\x1b[K[{i}/{n}] {'hit' if outcome.hit else '-'}", err=True, nl=False)
+
+    with make_engine() as engine:
+        result = evaluate_answers(lambda q: engine.ask(q, kb_name, k=k), cases, progress)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    if as_json:
+        emit_json({"k": k, "questions": len(cases), **result})
+        return 0
+    click.echo(f"{'slice':<22}{'n':>4}{'hit':>7}{'cited':>7}{'quoted':>7}{'notfnd':>7}{'unsup':>6}"
+               f"{'refused':>8}{'ttft':>7}{'tok/s':>7}")
+    slices = [("all", result["overall"])] + [(f"lang={x}", r) for x, r in result["by_lang"].items()] \
+        + [(f"kind={x}", r) for x, r in result["by_kind"].items()]
+    for label, r in slices:
+        cell = lambda v, f="{:.2f}": "-" if v is None else f.format(v)  # noqa: E731
+        click.echo(f"{label:<22}{r['n']:>4}{cell(r['answer_hit']):>7}{cell(r['page_cited']):>7}"
+                   f"{cell(r['page_quoted']):>7}{cell(r['not_found']):>7}{r['unsupported_tokens']:>6}"
+                   f"{cell(r['refused']):>8}{cell(r['ttft_p50_s']):>7}{cell(r['tokens_per_s_p50'], '{:.1f}'):>7}")
     return 0

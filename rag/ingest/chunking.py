@@ -38,6 +38,10 @@ class Chunk:
     tokens: int
     section: str = ""
     ocr: bool = False  # some of its text was read by OCR
+    # Where its text sits on page `page`: (text index, raw offset) at every point where the
+    # gap between the two changes (white space collapsed, hyphens joined, NFKC), so a quote
+    # inside the chunk maps to an exact raw span (rag.ingest.chunking.raw_offset).
+    offsets: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -129,6 +133,7 @@ class Chunker:
             page = run[0].page
             parts.append(page.text[run[0].start : run[-1].end].strip())
         first, last = segs[0], segs[-1]
+        offsets = _offset_map(first.page, first.start, page_runs[0][-1].end)
         section = ""
         if first.page.sections:
             keys = [pos for pos, _ in first.page.sections]
@@ -145,4 +150,43 @@ class Chunker:
             tokens=sum(s.tokens for s in segs),
             section=section,
             ocr=any(run[0].page.ocr for run in page_runs),
+            offsets=offsets,
         )
+
+
+def _offset_map(page: Page, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The breakpoints of text index -> raw offset for page.text[start:end].strip()."""
+    import numpy as np
+
+    text = page.text[start:end]
+    start += len(text) - len(text.lstrip())
+    raw = np.asarray(page.offsets[start:end + 1], dtype=np.int64)
+    if not len(raw):
+        return ()
+    gaps = raw - np.arange(len(raw))
+    points = np.concatenate(([0], np.flatnonzero(np.diff(gaps)) + 1))
+    return tuple((int(i), int(raw[i])) for i in points)
+
+
+def encode_offsets(offsets: tuple[tuple[int, int], ...]) -> str:
+    """The offset map as stored with a chunk: "i,r;i,r;..."."""
+    return ";".join(f"{i},{r}" for i, r in offsets)
+
+
+def decode_offsets(stored: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return tuple((int(i), int(r)) for i, r in (pair.split(",") for pair in stored.split(";") if pair))
+    except ValueError:
+        return ()
+
+
+def raw_offset(offsets, index: int, fallback: int = 0) -> int:
+    """The raw page offset of text index `index` of a chunk, from its offset map (or
+    `fallback` + index for chunks stored without one)."""
+    if not offsets:
+        return fallback + index
+    at = bisect.bisect_right([o[0] for o in offsets], index) - 1
+    if at < 0:
+        return offsets[0][1]
+    text_at, raw_at = offsets[at]
+    return raw_at + (index - text_at)

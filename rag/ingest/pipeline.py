@@ -19,7 +19,7 @@ from pathlib import Path
 from rag.errors import DocumentError, NoTextError, RagError, UnreadableFileError
 from rag.events import FileFailed, FileIndexed, FileProgress, FileSkipped, pages_left_out
 from rag.ingest.batches import END, BatchWriter, put_until_stopped
-from rag.ingest.chunking import Chunker
+from rag.ingest.chunking import Chunker, encode_offsets
 from rag.ingest.discover import check_readable
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
@@ -288,7 +288,7 @@ class FilePipeline:
                     "file": name, "path": rec.path, "file_id": rec.id, "sha": sha, "page": c.page,
                     "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end,
                     "chunk": c.index, "tokens": c.tokens, "section": c.section, "ocr": c.ocr,
-                    "th": th,
+                    "th": th, "offsets": encode_offsets(c.offsets),
                 }
                 for c, th in zip(batch, hashes)
             ],

@@ -96,6 +96,19 @@ class LlamaGenerator:
         self.has_chat_template = False
         self.prefix_evaluations = 0  # times a prompt prefix was evaluated ahead of its prompt
 
+    @property
+    def instruct(self) -> bool:
+        """Whether the model has its own chat template (an instruct model), from the GGUF
+        header: known before the model is loaded."""
+        if self._llm is not None:
+            return self.has_chat_template
+        from models.gguf import gguf_info
+
+        try:
+            return gguf_info(self.model_path).has_chat_template
+        except Exception:
+            return False
+
     # ---- the owning thread ------------------------------------------------------------
 
     def _ensure_thread(self) -> None:

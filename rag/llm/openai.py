@@ -56,6 +56,11 @@ class OpenAIGenerator:
 
     # ---- errors -------------------------------------------------------------------------
 
+    @property
+    def instruct(self) -> bool:
+        """Chat completions: the server applies an instruct model's template."""
+        return self.api == "chat"
+
     def _failure(self, exc: BaseException, what: str) -> GenerationError:
         import httpx
 

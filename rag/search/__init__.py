@@ -2,7 +2,7 @@
 
 Retrievers (dense, BM25, hybrid) in `retrievers`, page-level fusion in `rrf` and `hits`,
 RAG-Fusion rephrasings in `rephrase`, second-stage ranking in `rerank`, follow-up questions
-made standalone in `followup`, the evidence for abstaining in `abstain`, and retrieval
+made standalone in `followup`, the support for answering at all in `abstain`, and retrieval
 evaluation on a QA file in `evaluation`."""
 
 MODES = ("dense", "bm25", "hybrid")

@@ -1,4 +1,4 @@
-"""Should we answer at all? Evidence that the documents hold the answer.
+"""Should we answer at all? Signs that the documents hold the answer.
 
 Two signals, both cheap: the best dense cosine among the passages found (when the dense
 side ran) and lexical coverage, the share of the question's own terms (after stop words,
@@ -24,7 +24,7 @@ def _terms(text: str) -> set[str]:
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Support:
     dense: float | None  # best cosine similarity among the hits, None if dense did not run
     coverage: float  # share of distinct question terms found in the top passages
 
@@ -32,7 +32,7 @@ class Evidence:
         return {"dense": None if self.dense is None else round(self.dense, 4), "coverage": round(self.coverage, 4)}
 
 
-def measure(query: str, hits: Sequence, top: int = 3) -> Evidence:
+def measure(query: str, hits: Sequence, top: int = 3) -> Support:
     dense = [h.dense for h in hits if getattr(h, "dense", None) is not None]
     terms = _terms(query)
     if not terms:
@@ -42,12 +42,12 @@ def measure(query: str, hits: Sequence, top: int = 3) -> Evidence:
         for hit in hits[:top]:
             found.update(_terms(hit.chunk.text))
         coverage = len(terms & found) / len(terms)
-    return Evidence(max(dense) if dense else None, coverage)
+    return Support(max(dense) if dense else None, coverage)
 
 
-def enough(evidence: Evidence, min_dense: float, min_coverage: float, sure_coverage: float = 0.8) -> bool:
+def enough(support: Support, min_dense: float, min_coverage: float, sure_coverage: float = 0.8) -> bool:
     """With a dense signal, trust it (or near-complete term coverage, for exact identifiers);
     without one (e.g. Chinese on an English-only embedder), term coverage decides."""
-    if evidence.dense is not None:
-        return evidence.dense >= min_dense or evidence.coverage >= sure_coverage
-    return evidence.coverage >= min_coverage
+    if support.dense is not None:
+        return support.dense >= min_dense or support.coverage >= sure_coverage
+    return support.coverage >= min_coverage

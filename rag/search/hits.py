@@ -51,6 +51,7 @@ def to_sources(hits: Sequence[Hit]) -> tuple[Source, ...]:
                 char_start=int(m.get("char_start", 0)),
                 char_end=int(m.get("char_end", 0)),
                 ocr=bool(m.get("ocr", False)),
+                offsets=str(m.get("offsets", "")),
             )
         )
     return tuple(out)

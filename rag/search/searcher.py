@@ -3,7 +3,7 @@
 Dense (embedder + vector store) and BM25 rankings are fused by page with reciprocal rank
 fusion (`rag.search.retrievers`); optional stages are RAG-Fusion rephrasings, an LLM or
 cross-encoder reranker, and neighbouring chunks for answers that straddle a chunk boundary.
-The result carries the evidence the answer stage uses to decide whether to answer at all.
+The result carries the support the answer stage uses to decide whether to answer at all.
 """
 
 from __future__ import annotations
@@ -19,18 +19,21 @@ from rag.events import Source
 from rag.language import is_chinese
 from rag.threads import in_background
 from rag.search import MODES
-from rag.search.abstain import Evidence, measure
+from rag.search.abstain import Support, measure
 from rag.search.hits import one_per_page, page_key, to_sources
 from rag.search.retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever
 from rag.search.rrf import rrf_fuse
 from rag.store.manifest import KnowledgeBase
 
 
+PAGE_REACH = 6  # chunks before and after a hit looked at for the rest of its page
+
+
 @dataclass(frozen=True)
 class SearchResult:
     sources: tuple[Source, ...]
     retrieval_ms: float
-    evidence: Evidence | None = None
+    support: Support | None = None  # how strongly the passages bear on the question (abstain)
 
 
 class Searcher:
@@ -133,9 +136,29 @@ class Searcher:
         return tuple(out)
 
 
-def _join_overlapping(a: str, b: str, longest: int = 600) -> str:
-    """a + b without repeating the overlap that chunking put at the end of a / start of b."""
+    def page_passages(self, kb: KnowledgeBase, source: Source, reach: int = PAGE_REACH) -> list:
+        """The stored chunks that start on the page of `source`, in reading order (its
+        neighbours by chunk index): where the answer to a question is found on a page that the
+        search found by another of its chunks."""
+        try:
+            file_id, sha, index = source.chunk_id.rsplit("-", 2)
+            index = int(index)
+        except ValueError:
+            return []
+        wanted = [f"{file_id}-{sha}-{i:06d}" for i in range(max(0, index - reach), index + reach + 1)]
+        got = {c.id: c for c in self.parts.store.get(kb.collection, ids=wanted)}
+        return [got[cid] for cid in wanted if cid in got and int(got[cid].metadata.get("page", -1)) == source.page]
+
+
+def overlap_length(a: str, b: str, longest: int = 600) -> int:
+    """How much of the start of b repeats the end of a (chunking's overlap); 0 when none."""
     for size in range(min(longest, len(a), len(b)), 15, -1):
         if a.endswith(b[:size]):
-            return a + b[size:]
-    return f"{a} {b}"
+            return size
+    return 0
+
+
+def _join_overlapping(a: str, b: str, longest: int = 600) -> str:
+    """a + b without repeating the overlap that chunking put at the end of a / start of b."""
+    size = overlap_length(a, b, longest)
+    return a + b[size:] if size else f"{a} {b}"

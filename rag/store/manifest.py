@@ -176,7 +176,19 @@ class Catalog:
         return self.get_kb(name)
 
     def ensure_kb(self, name: str) -> KnowledgeBase:
-        return self.find_kb(name) or self.create_kb(name)
+        """The knowledge base `name`, created if missing; safe when two threads (or
+        processes) ask at once: the one that loses the race gets the winner's."""
+        with self._lock:
+            found = self.find_kb(name)
+            if found is not None:
+                return found
+            try:
+                return self.create_kb(name)
+            except KnowledgeBaseError:
+                found = self.find_kb(name)  # created meanwhile by another process
+                if found is None:
+                    raise
+                return found
 
     def rename_kb(self, old: str, new: str) -> KnowledgeBase:
         kb = self.get_kb(old)

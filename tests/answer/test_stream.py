@@ -13,7 +13,7 @@ from rag.answer.prompt import build_prompt
 
 def test_ask_streams_events_in_order(make_engine, tmp_path):
     gen = ScriptedGenerator(["The ", "port ", "is ", "8443 ", "[1]."])
-    engine = make_engine(generator=gen)
+    engine = make_engine(generator=gen, answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     events = list(engine.ask("What is the admin console port?"))
     assert isinstance(events[0], SourcesFound)
@@ -27,7 +27,7 @@ def test_ask_streams_events_in_order(make_engine, tmp_path):
 
 def test_cancel_stops_within_one_token(make_engine, tmp_path):
     gen = ScriptedGenerator([f"t{i} " for i in range(100)], delay=0.005)
-    engine = make_engine(generator=gen)
+    engine = make_engine(generator=gen, answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     cancel = threading.Event()
     tokens = []
@@ -44,7 +44,7 @@ def test_cancel_stops_within_one_token(make_engine, tmp_path):
 def test_a_stop_before_the_answer_begins_ends_it_without_asking_the_model(make_engine, tmp_path):
     """The window's Stop pressed while the passages are still being found."""
     gen = ScriptedGenerator(["The ", "port"])
-    engine = make_engine(generator=gen)
+    engine = make_engine(generator=gen, answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     cancel = threading.Event()
     cancel.set()
@@ -59,7 +59,7 @@ def test_a_looping_answer_stops_and_keeps_the_first_copy(make_engine, tmp_path):
     again with its number changing, until max_tokens (18 copies)."""
     loop = [piece for i in range(1, 19) for piece in (f"{i}. 答：\n", f"  [{i}] ", "英文数字", "显示中文数字\n")]
     gen = ScriptedGenerator(["根据资料：\n"] + loop, delay=0)
-    engine = make_engine(generator=gen)
+    engine = make_engine(generator=gen, answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     events = list(engine.ask("What is the admin console port?"))
     tokens = [e.text for e in events if isinstance(e, Token)]
@@ -93,7 +93,7 @@ def ask_with(engine, scripts, cancel=None):
 
 def test_answer_labels_are_not_shown_and_a_label_only_answer_is_asked_again(make_engine, tmp_path):
     """Gemma 3 270M sometimes answers only "Answer:" (or 答案：… again and again), then stops."""
-    engine = make_engine(generator=ScriptedGenerator([]))
+    engine = make_engine(generator=ScriptedGenerator([]), answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     done, tokens, gen = ask_with(engine, [["\n", "答案", "：", "\n答案：", "\n"],
                                           ["Answer", ":", " The", " port", " is 8443 [1]."]])
@@ -119,11 +119,11 @@ def test_answer_labels_are_not_shown_and_a_label_only_answer_is_asked_again(make
 
 
 def test_no_second_try_where_it_would_give_the_same_answer(make_engine, tmp_path):
-    engine = make_engine(generator=ScriptedGenerator([]), temperature=0.0)  # greedy: the same again
+    engine = make_engine(generator=ScriptedGenerator([]), temperature=0.0, answer_mode="generate")  # greedy: the same again
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     done, _, gen = ask_with(engine, [["Answer:"], ["The port is 8443."]])
     assert done.answer == "" and len(gen.prompts) == 1
-    engine = make_engine(generator=ScriptedGenerator([]))
+    engine = make_engine(generator=ScriptedGenerator([]), answer_mode="generate")
     fixed = type("FixedSeed", (RetryScript,), {"samples_anew": False})  # e.g. a server given one seed
     gen = fixed([["Answer:"], ["The port is 8443."]])
     engine.parts.use_generator(gen)
@@ -132,7 +132,7 @@ def test_no_second_try_where_it_would_give_the_same_answer(make_engine, tmp_path
 
 
 def test_a_made_up_next_turn_ends_the_answer(make_engine, tmp_path):
-    engine = make_engine(generator=ScriptedGenerator([]))
+    engine = make_engine(generator=ScriptedGenerator([]), answer_mode="generate")
     list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
     cancel = threading.Event()
     done, tokens, _ = ask_with(engine, [["The port", " is 8443 [1].", "\n", "Ans", "wer", ": What", " else?"]], cancel)
@@ -261,7 +261,8 @@ def test_neighbour_expansion_gives_the_model_adjacent_chunks(make_engine, tmp_pa
     make_pdf(tmp_path / "steps.pdf", [sentences])
     for neighbours in (0, 1):
         gen = ScriptedGenerator(["ok"])
-        engine = make_engine(generator=gen, chunk_tokens=40, chunk_overlap=8, neighbours=neighbours, top_k=1)
+        engine = make_engine(generator=gen, chunk_tokens=40, chunk_overlap=8, neighbours=neighbours, top_k=1,
+                             answer_mode="generate")
         kb = f"n{neighbours}"
         list(engine.ingest([tmp_path / "steps.pdf"], kb=kb))
         list(engine.ask("What is the calibration secret about the blue lever?", kb=kb))

@@ -8,60 +8,18 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 import re  # noqa: E402
 
+from apphelpers import ask, doc_line, drop, ingest_and_wait, settle, wait_answer  # noqa: E402
 from app.widgets import drop_hint  # noqa: E402
 from app.window import MainWindow  # noqa: E402
-from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
-from rag.store.manifest import INDEXING  # noqa: E402
 from helpers import ScriptedGenerator  # noqa: E402
+from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
+from rag import INDEXING  # noqa: E402
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def open_window(qtbot):
-    def open_(engine) -> MainWindow:
-        window = MainWindow(engine)
-        qtbot.addWidget(window)
-        with qtbot.waitActive(window):  # shortcuts (Esc, Ctrl+N) need an active window
-            window.show()
-            window.activateWindow()
-        return window
-
-    return open_
-
-
-def drop(target, *paths) -> None:
-    """What a file manager drag does: enter, then drop, both with a text/uri-list payload."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    mime.setText("\n".join(str(p) for p in paths))  # file managers send the paths as text too
-    where = QPointF(target.rect().center())
-    args = (where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    for event in (QDragEnterEvent(*args), QDropEvent(*args)):
-        QApplication.sendEvent(target, event)
-        assert event.isAccepted()
-
-
-def doc_line(window: MainWindow, name: str) -> str:
-    return next((t for t in window.docs.texts() if t.startswith(name + " ")), "")
-
-
-def ingest_and_wait(qtbot, window: MainWindow, *paths) -> None:
-    drop(window, *paths)
-    qtbot.waitUntil(lambda: window._ingest is None, timeout=120_000)
-
-
-def ask(qtbot, window: MainWindow, question: str) -> None:
-    window.chat.input.setFocus()
-    qtbot.keyClicks(window.chat.input, question)
-    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
-    assert window._answer is not None and window.chat.input.toPlainText() == ""
 
 
 def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, generator, tmp_path):
@@ -77,11 +35,10 @@ def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, gener
 
     ask(qtbot, window, "What is the default port of the admin console?")
     assert not window.chat.send.isEnabled() and window.chat.stop.isEnabled()
-    qtbot.waitUntil(lambda: window._answer is None, timeout=120_000)
+    done = wait_answer(qtbot, window, timeout=120_000)
 
-    done = window.last_answer
     assert done is not None and done.answer and not done.stats.cancelled
-    assert done.stats.tokens > 1 and window.token_flushes > 1  # streamed, not written all at once
+    assert done.stats.tokens > 1 and window.conversation.token_flushes > 1  # streamed, not written all at once
     sources = window.sources.texts()
     assert any(line.startswith("[") and "manual.pdf p.2 (" in line for line in sources), sources
     transcript = window.chat.transcript.toPlainText()
@@ -89,7 +46,8 @@ def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, gener
     words = lambda text: re.findall(r"\w+", text)  # noqa: E731  (Markdown rendering drops markup)
     assert " ".join(words(done.answer)) in " ".join(words(transcript))
     assert window.model_state.text().startswith(f"{done.stats.tokens} tokens, ")
-    assert window.history == [("What is the default port of the admin console?", done.answer)]
+    chat_id = window.conversation.chat_id
+    assert window.engine.chats.turns(chat_id) == [("What is the default port of the admin console?", done.answer)]
     assert window.statusBar().currentMessage() == ""
 
     # the first source opens its page in the viewer with the passage highlighted
@@ -106,14 +64,17 @@ def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, gener
     assert not viewer.view.highlight_rect().isEmpty()
     assert window.sources.passage.toPlainText() == top.text
 
-    # the conversation was saved and comes back in a new window over the same data
-    chat_id = window.chat_id
-    assert [c.id for c in window.engine.chats.chats()] == [chat_id]
+    # the conversation was saved, titled by the question, and comes back in a new window
+    assert [(c.id, c.title) for c in window.engine.chats.chats()] == [
+        (chat_id, "What is the default port of the admin console?")]
+    assert window.chats.ids() == [chat_id]
     window.close()
     again = MainWindow(window.engine)
     qtbot.addWidget(again)
-    assert again.chat_id == chat_id and again.chats.ids() == [chat_id]
+    settle(qtbot, again)
+    assert again.conversation.chat_id == chat_id and again.chats.ids() == [chat_id]
     assert "What is the default port of the admin console?" in again.chat.transcript.toPlainText()
+    assert again.chats.list.currentItem().text() == "What is the default port of the admin console?"
 
 
 def test_bad_file_reason_is_shown_and_good_file_still_indexes(qtbot, open_window, make_engine, tmp_path):
@@ -133,25 +94,28 @@ def test_bad_file_reason_is_shown_and_good_file_still_indexes(qtbot, open_window
 
 def test_stop_and_escape_end_a_long_answer_early(qtbot, open_window, make_engine, tmp_path):
     scripted = [f"word{i} " for i in range(300)]
-    window = open_window(make_engine(generator=ScriptedGenerator(scripted, delay=0.02), max_tokens=300))
+    window = open_window(make_engine(generator=ScriptedGenerator(scripted, delay=0.02), max_tokens=300,
+                                     answer_mode="generate"))
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
 
     ask(qtbot, window, "What is the default port of the admin console?")
     qtbot.waitUntil(lambda: "word2 " in window.chat.transcript.toPlainText(), timeout=30_000)
     qtbot.mouseClick(window.chat.stop, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window._answer is None, timeout=10_000)
-    done = window.last_answer
+    done = wait_answer(qtbot, window, timeout=10_000)
     assert done.stats.cancelled and 3 <= done.stats.tokens < 100
     assert window.chat.transcript.toPlainText().rstrip().endswith("Stopped.")
-    assert window.history == []  # a stopped answer is not used as context
+    chat_id = window.conversation.chat_id
+    assert window.engine.chats.turns(chat_id) == []  # a stopped answer is not saved, nor used as context
+    assert [m.role for m in window.engine.chats.messages(chat_id)] == ["user"]
 
     ask(qtbot, window, "How do I change the port of the admin console?")
     qtbot.waitUntil(lambda: "word2 " in window.chat.transcript.toPlainText().split("change the port")[-1],
                     timeout=30_000)
     qtbot.keyClick(window.chat.input, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: window._answer is None, timeout=10_000)
+    wait_answer(qtbot, window, timeout=10_000)
     assert window.last_answer.stats.cancelled and window.last_answer.stats.tokens < 100
-    qtbot.waitUntil(lambda: not window._workers)  # finished threads are let go
+    assert window.conversation.chat_id == chat_id  # the follow-up went into the same chat
+    qtbot.waitUntil(lambda: not window.workers)  # finished threads are let go
 
 
 def test_closing_during_ingestion_exits_quickly_and_leaves_a_consistent_catalog(
@@ -176,7 +140,7 @@ def test_closing_during_ingestion_exits_quickly_and_leaves_a_consistent_catalog(
 def test_drop_on_the_input_box_reaches_the_window(qtbot, open_window, make_engine, tmp_path):
     window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
     drop(window.chat.input, tmp_path / "missing.pdf")
-    qtbot.waitUntil(lambda: window._ingest is None, timeout=30_000)
+    settle(qtbot, window, timeout=30_000)
     assert "missing.pdf: no such file or folder" in window.statusBar().currentMessage()
     assert window.chat.input.toPlainText() == ""
 
@@ -190,7 +154,22 @@ def test_keys_and_empty_knowledge_base(qtbot, open_window, make_engine):
     qtbot.keyClicks(box, "second line")
     assert box.toPlainText() == "first line\nsecond line"
     qtbot.keyClick(box, Qt.Key.Key_Return)
-    assert box.toPlainText() == "" and window._answer is None  # nothing to ask yet
+    assert box.toPlainText() == "" and not window.answering  # nothing to ask yet
     assert drop_hint() in window.chat.transcript.toPlainText()
     qtbot.keyClick(box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.chat.transcript.document().isEmpty()
+
+
+def test_a_job_starts_after_the_engine_work_queued_before_it(qtbot, make_engine, tmp_path):
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    window = MainWindow(engine)  # a fresh data folder: its first reads are still queued
+    qtbot.addWidget(window)
+    order = []
+    window.tasks.run(lambda: (time.sleep(0.3), order.append("earlier op")))
+    window.ingest([make_sample_pdf(tmp_path / "manual.pdf")])
+    assert window.ingesting and window.working
+    window.ingestion.worker.event.connect(lambda ev: order.append(type(ev).__name__))
+    settle(qtbot, window)
+    assert order[0] == "earlier op" and order[-1] == "IngestDone"
+    assert doc_line(window, "manual.pdf").endswith(", indexed")
+    assert [f.state for f in engine.list_files()] == ["indexed"]

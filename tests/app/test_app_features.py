@@ -15,26 +15,21 @@ from PySide6.QtCore import Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
+from apphelpers import ask, doc_line, ingest_and_wait, settle, wait_answer  # noqa: E402
 from app.dialogs import SettingsDialog  # noqa: E402
 from app.window import MainWindow  # noqa: E402
-from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
-from test_app import ask, doc_line, ingest_and_wait, open_window  # noqa: E402,F401
 from helpers import ScriptedGenerator  # noqa: E402
+from pdfs import FILLER_EN, make_pdf, make_sample_pdf  # noqa: E402
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_answer(qtbot, window):
-    qtbot.waitUntil(lambda: window._answer is None, timeout=60_000)
-    return window.last_answer
 
 
 def test_citations_are_links_that_open_the_page_and_markdown_is_safe(qtbot, open_window, make_engine, tmp_path):
     pieces = ["The **admin console** ", "uses port 8443 [1]. ", "![tracker](http://203.0.113.9/pixel.png) ",
               "<script>alert(1)</script> ", "<img src=http://203.0.113.9/x.png> ", "See [the vendor](https://example.com) ",
               "and [9]."]
-    window = open_window(make_engine(generator=ScriptedGenerator(pieces), abstain=False))
+    window = open_window(make_engine(generator=ScriptedGenerator(pieces), abstain=False, answer_mode="generate"))
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
     ask(qtbot, window, "What port does the admin console use?")
     done = wait_answer(qtbot, window)
@@ -60,38 +55,77 @@ def test_citations_are_links_that_open_the_page_and_markdown_is_safe(qtbot, open
 def test_chats_are_saved_renamed_exported_regenerated_and_deleted(qtbot, open_window, make_engine, tmp_path,
                                                                   monkeypatch):
     gen = ScriptedGenerator(["Port ", "8443 ", "[1]."])
-    window = open_window(make_engine(generator=gen, abstain=False))
+    window = open_window(make_engine(generator=gen, abstain=False, answer_mode="generate"))
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    talk = window.conversation
     ask(qtbot, window, "What port does the admin console use?")
     wait_answer(qtbot, window)
-    chat_id = window.chat_id
+    chat_id = talk.chat_id
     assert window.chats.ids() == [chat_id]
     assert window.engine.chats.get(chat_id).title == "What port does the admin console use?"
+    first = window.engine.chats.messages(chat_id)
+    assert [m.role for m in first] == ["user", "assistant"] and first[1].text == "Port 8443 [1]."
+    assert [s.file for s in first[1].sources][:1] == ["manual.pdf"]  # saved with its sources
 
     gen.pieces = ["It ", "is ", "8443 ", "[1] ", "again."]
-    window.regenerate()
+    talk.regenerate()
     wait_answer(qtbot, window)
     messages = window.engine.chats.messages(chat_id)
     assert [m.role for m in messages] == ["user", "assistant"] and messages[1].text == "It is 8443 [1] again."
-    assert window.chat.transcript.toPlainText().count("What port does the admin console use?") == 1
+    assert messages[0].id == first[0].id  # the question stays, only the answer is replaced
+    text = window.chat.transcript.toPlainText()
+    assert text.count("What port does the admin console use?") == 1 and "Port 8443" not in text
+    assert "It is 8443 [1] again." in text and window.chats.ids() == [chat_id]
 
-    window.copy_answer()
+    talk.copy_answer()
     assert QGuiApplication.clipboard().text().startswith("It is 8443 [1] again.\n\n[1] manual.pdf p.")
 
-    window.engine.chats.rename(chat_id, "Ports")
-    out = window.export_chat(chat_id, str(tmp_path / "chat.md"))
-    exported = Path(out).read_text(encoding="utf-8")
+    talk.rename_chat_to(chat_id, "Ports")
+    settle(qtbot, window)
+    assert window.chats.title_of(chat_id) == "Ports"
+    talk.export_chat(chat_id, str(tmp_path / "chat.md"))
+    settle(qtbot, window)
+    exported = (tmp_path / "chat.md").read_text(encoding="utf-8")
     assert exported.startswith("# Ports") and "It is 8443 [1] again." in exported and "manual.pdf p." in exported
+    assert window.statusBar().currentMessage() == f"Exported to {tmp_path / 'chat.md'}"
+    talk.export_chat(chat_id, str(tmp_path / "no-such-folder" / "chat.md"))
+    settle(qtbot, window)
+    assert "cannot write the file" in window.statusBar().currentMessage()
 
     window.new_chat()
-    assert window.chat_id is None and window.chat.transcript.document().isEmpty()
-    window.open_chat(chat_id)
-    assert "It is 8443 [1] again." in window.chat.transcript.toPlainText()
+    assert talk.chat_id is None and window.chat.transcript.document().isEmpty()
+    talk.open_chat(chat_id)
+    settle(qtbot, window)
+    assert talk.chat_id == chat_id and "It is 8443 [1] again." in window.chat.transcript.toPlainText()
     assert window.sources.texts() and window.sources.texts()[0].startswith("[1] manual.pdf")
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    window.delete_chat(chat_id)
-    assert window.chats.ids() == [] and window.chat_id is None
+    talk.delete_chat(chat_id)
+    settle(qtbot, window)
+    assert window.chats.ids() == [] and talk.chat_id is None
+    assert window.engine.chats.chats() == []
+
+
+def test_an_abstention_is_saved_in_the_chat_like_the_cli_does(qtbot, open_window, make_engine, tmp_path):
+    window = open_window(make_engine(generator=ScriptedGenerator(["never used"])))  # abstain on: the default
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+    question = "Which grape varieties grow best on volcanic soil in northern Portugal?\nAnswer briefly."
+    window.chat.input.setPlainText(question)  # two lines (typed, Shift+Enter would separate them)
+    window.send()
+    assert window.answering
+    assert wait_answer(qtbot, window) is None  # no answer, the reason instead
+    chat_id = window.conversation.chat_id
+    chat = window.engine.chats.get(chat_id)
+    assert chat.title == "Which grape varieties grow best on volcanic soil in northern Portugal?"
+    messages = window.engine.chats.messages(chat_id)
+    assert [m.role for m in messages] == ["user", "assistant"] and messages[0].text == question
+    assert messages[1].text in window.chat.transcript.toPlainText()  # the reason shown is the one saved
+    assert window.chats.ids() == [chat_id]
+    long = "x" * 120
+    window.new_chat()
+    ask(qtbot, window, long)
+    wait_answer(qtbot, window)
+    assert window.engine.chats.get(window.conversation.chat_id).title == "x" * 79 + "…"  # as rag-cli titles it
 
 
 def test_only_selected_documents_limits_the_sources(qtbot, open_window, make_engine, tmp_path):
@@ -121,46 +155,73 @@ def test_knowledge_base_and_document_operations(qtbot, open_window, make_engine,
     note = tmp_path / "note.txt"
     note.write_text("The gate code is 4711.\n", encoding="utf-8")
     ingest_and_wait(qtbot, window, pdf, note)
-    assert window.rename_kb_to("Work")
+    lib = window.library
+    lib.rename_kb_to("Work")
+    settle(qtbot, window)
     assert window.kb == "Work" and window.docs.kb_box.currentText() == "Work"
     assert {kb.name for kb in window.engine.list_kbs()} >= {"Work"}
-    assert not window.rename_kb_to("bad/name")
-    assert "not a valid knowledge base name" in window.statusBar().currentMessage()
+    lib.rename_kb_to("bad/name")
+    settle(qtbot, window)
+    assert "not a valid knowledge base name" in window.statusBar().currentMessage() and window.kb == "Work"
 
-    window.reindex_documents([str(note.resolve())])
-    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    window.docs.reindex_requested.emit([str(note.resolve())])  # the context menu's Re-index
+    settle(qtbot, window, timeout=60_000)
     assert window.docs.status.text().startswith("Done: 1 indexed")
-    window.remove_documents([str(note.resolve())])
+    window.ingest([str(tmp_path / "missing.pdf")])  # a job runs: removing must wait
+    lib.remove_documents([str(note.resolve())])
+    assert "before removing documents" in window.statusBar().currentMessage()
+    settle(qtbot, window, timeout=60_000)
+    lib.remove_documents([str(note.resolve()), str(tmp_path / "never-added.txt")])
+    settle(qtbot, window)
     assert doc_line(window, "note.txt") == "" and doc_line(window, "manual.pdf").endswith("indexed")
-    window.show_details  # noqa: B018  (exists; the dialog itself is modal)
+    assert window.statusBar().currentMessage() == "Removed 1 document(s)."
+    assert [f.name for f in window.engine.list_files("Work")] == ["manual.pdf"]
     from app.dialogs import file_details
 
     rec = window.docs.record(str(pdf.resolve()))
     assert "Pages: 4" in file_details(rec) and str(pdf.resolve()) in file_details(rec)
 
-    assert window.delete_kb_now()
+    lib.create_kb("Spare")
+    settle(qtbot, window)
+    kbs = [window.docs.kb_box.itemText(i) for i in range(window.docs.kb_box.count())]
+    assert window.kb == "Spare" and window.docs.kb_box.currentText() == "Spare" and {"Spare", "Work"} <= set(kbs)
+    assert window.docs.texts() == [] and window.docs.stack.currentWidget() is window.docs.placeholder
+    lib.select_kb("Work")
+    settle(qtbot, window)
+    assert window.docs.kb_box.currentText() == "Work" and doc_line(window, "manual.pdf").endswith("indexed")
+    assert lib.delete_kb_now()
+    settle(qtbot, window)
     assert window.kb == window.engine.settings.default_kb
     assert "Work" not in {kb.name for kb in window.engine.list_kbs()}
+    assert "Work" not in [window.docs.kb_box.itemText(i) for i in range(window.docs.kb_box.count())]
 
 
 def test_a_followed_folder_picks_up_new_and_deleted_files_while_running(qtbot, open_window, make_engine, tmp_path):
     window = open_window(make_engine(generator=ScriptedGenerator(["x"])))
-    window.SYNC_DELAY_MS = 200
-    window._sync_timer.setInterval(200)
+    lib = window.library
+    lib.sync_timer.setInterval(200)
     folder = tmp_path / "inbox"
     folder.mkdir()
+    (folder / "sub").mkdir()
     (folder / "first.txt").write_text("The first memo is about budgets.\n", encoding="utf-8")
-    assert window.follow(str(folder))
+    lib.follow(str(folder))
     qtbot.waitUntil(lambda: doc_line(window, "first.txt").endswith("indexed"), timeout=60_000)
+    settle(qtbot, window, timeout=60_000)
     assert str(folder.resolve()) in window.docs.watching.text()
-    assert str(folder.resolve()) in window.watcher.directories()
+    assert {str(folder.resolve()), str(folder.resolve() / "sub")} <= set(lib.watcher.directories())
+    assert window.engine.watched_folders() == [str(folder.resolve())]
 
-    qtbot.waitUntil(lambda: window._ingest is None and not window._queued, timeout=60_000)
     (folder / "second.txt").write_text("The second memo is about travel.\n", encoding="utf-8")
     qtbot.waitUntil(lambda: doc_line(window, "second.txt").endswith("indexed"), timeout=60_000)
-    qtbot.waitUntil(lambda: window._ingest is None and not window._queued, timeout=60_000)
+    settle(qtbot, window, timeout=60_000)
     (folder / "first.txt").unlink()
     qtbot.waitUntil(lambda: doc_line(window, "first.txt") == "", timeout=60_000)
+    settle(qtbot, window, timeout=60_000)
+
+    lib.unfollow(str(folder))
+    settle(qtbot, window)
+    assert window.engine.watched_folders() == [] and lib.watcher.directories() == []
+    assert not window.docs.watching.isVisibleTo(window) and doc_line(window, "second.txt").endswith("indexed")
 
 
 def test_settings_dialog_saves_validates_and_offers_a_rebuild(qtbot, open_window, make_engine, tmp_path,
@@ -205,14 +266,17 @@ def test_settings_dialog_saves_validates_and_offers_a_rebuild(qtbot, open_window
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
-    changed = window.apply_settings(new)
+    with qtbot.waitSignal(window.preferences.applied, timeout=30_000) as applied:
+        window.preferences.apply_settings(new)
+    changed = applied.args[0]
     assert {"chunk_tokens", "top_k", "gpu_layers", "reranker"} <= changed
     assert window.engine.settings.top_k == 3
-    from rag.settings import config_file, load_settings
+    from rag import config_file, load_settings
 
     assert load_settings(config_file()).chunk_tokens == 90
-    assert asked and "again" in asked[0]
-    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    qtbot.waitUntil(lambda: bool(asked), timeout=30_000)
+    assert "again" in asked[0]
+    settle(qtbot, window, timeout=60_000)
     after = doc_line(window, "manual.pdf")
     assert after.endswith("indexed") and after != before  # more, smaller chunks
     assert window.engine.needs_reindex() == []
@@ -226,29 +290,37 @@ def test_window_state_is_remembered(qtbot, make_engine):
     window.show()
     window.resize(760, 560)
     window.splitter.setSizes([200, 360, 200])
-    window.select_kb("Second")
+    window.library.select_kb("Second")
     sizes, size = window.splitter.sizes(), window.size()
     window.close()
     again = MainWindow(engine)
     qtbot.addWidget(again)
     again.show()
+    settle(qtbot, again)
     assert again.kb == "Second" and again.docs.kb_box.currentText() == "Second"
     assert again.size() == size and size.width() != 1280
     assert again.splitter.sizes() == sizes
 
 
 def test_delete_all_data_starts_empty_and_keeps_settings(qtbot, open_window, make_engine, tmp_path):
-    from rag.settings import config_file, save_settings
+    from rag import config_file, load_settings, save_settings
 
     engine = make_engine(generator=ScriptedGenerator(["x"]))
     save_settings(engine.settings.__class__(top_k=4), config_file())
     window = open_window(engine)
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
-    places = dict((label, path) for label, path in window.data_places())
+    ask(qtbot, window, "What is the default port?")
+    wait_answer(qtbot, window)
+    places = dict(window.preferences.data_places())
+    assert list(places) == ["Data folder", "Settings file", "Log file", "Knowledge bases", "Chats"]
     assert places["Data folder"] == engine.home and places["Settings file"] == config_file()
-    assert window.delete_all_data()
-    assert window.docs.texts() == [] and window.engine.list_files() == []
-    assert config_file().exists()
+    assert places["Chats"].parent == engine.home
+    assert window.preferences.delete_all_data()
+    settle(qtbot, window)
+    assert window.statusBar().currentMessage() == "All data deleted."
+    assert window.docs.texts() == [] and window.engine.list_files() == [] and window.chats.ids() == []
+    assert window.engine.chats.chats() == [] and window.conversation.chat_id is None
+    assert config_file().exists() and load_settings(config_file()).top_k == 4
     assert not (engine.home / "catalog.sqlite3").exists() or window.engine.list_kbs()[0].files == 0
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "again.pdf"))  # works after the wipe
     assert doc_line(window, "again.pdf").endswith("indexed")
@@ -294,8 +366,9 @@ def test_settings_switch_the_app_to_a_chroma_server_and_an_llm_server(qtbot, ope
     remote = dialog.result_settings()
     assert remote is not None and remote.llm_backend == "openai" and remote.chroma_url == chroma_server.url
 
-    changed = window.apply_settings(remote)
-    assert {"llm_backend", "llm_url", "chroma_url"} <= changed
+    with qtbot.waitSignal(window.preferences.applied, timeout=30_000) as applied:
+        window.preferences.apply_settings(remote)
+    assert {"llm_backend", "llm_url", "chroma_url"} <= applied.args[0]
     ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
     assert doc_line(window, "manual.pdf").endswith("indexed")
     assert window.engine.parts.store.url == chroma_server.url
@@ -304,15 +377,16 @@ def test_settings_switch_the_app_to_a_chroma_server_and_an_llm_server(qtbot, ope
     assert done is not None and done.stats.tokens > 0 and done.stats.model != "scripted"
     assert "manual.pdf" in done.sources[0].file
 
-    window.apply_settings(replace(remote, llm_backend="llama", llm_url="", chroma_url=""))
+    with qtbot.waitSignal(window.preferences.applied, timeout=30_000):
+        window.preferences.apply_settings(replace(remote, llm_backend="llama", llm_url="", chroma_url=""))
     assert window.engine.settings.chroma_url == "" and window.engine.parts.store.url == ""
     # the knowledge base's vectors are on the server: a clear message, not a silent empty answer
     ask(qtbot, window, "What port does the admin console use?")
-    qtbot.waitUntil(lambda: window._answer is None, timeout=60_000)
+    wait_answer(qtbot, window)
     message = window.statusBar().currentMessage()
     assert "is stored in the Chroma server" in message and "reindex --all" in message
-    window.run_job("rebuild", [], window.kb)  # rebuild it here
-    qtbot.waitUntil(lambda: window._ingest is None, timeout=60_000)
+    window.ingestion.run_job("rebuild", [], window.kb)  # rebuild it here
+    settle(qtbot, window, timeout=60_000)
     assert doc_line(window, "manual.pdf").endswith("indexed")
     assert window.engine.search("admin console port").sources[0].file == "manual.pdf"
 

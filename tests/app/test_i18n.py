@@ -90,7 +90,7 @@ def test_the_window_speaks_chinese_when_asked(qtbot, make_engine):
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QCoreApplication
 
-    from app.main import install_translator
+    from app.appearance import install_translator
     from app.window import MainWindow
     from helpers import ScriptedGenerator
 
@@ -103,6 +103,10 @@ def test_the_window_speaks_chinese_when_asked(qtbot, make_engine):
         assert [a.text() for a in window.menuBar().actions()][:2] == ["文件(&F)", "对话(&C)"]
         assert window.left.tabs.tabText(0) == "文档"
         assert window.docs.placeholder.text() == "把 PDF 拖到这里，或使用“添加文档…”"
+        assert window.model_state.text() == "模型将在首次使用时加载"
+        window.conversation.selection_changed()  # text of a controller (its own translation context)
+        assert window.chat.only_selected.text() == "仅限选中的文档"
+        assert dict(window.preferences.data_places()).keys() >= {"数据文件夹", "设置文件", "日志文件"}
     finally:
         from PySide6.QtCore import QTranslator
 

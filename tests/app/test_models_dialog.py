@@ -12,16 +12,25 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from app.models_dialog import PERMILLE, ModelsDialog  # noqa: E402
 from models import catalog  # noqa: E402
+from rag import BUNDLED_LLM  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def dialog(qtbot, hub_env, rag_home):
+def engine(rag_home):
+    from rag import Engine
+
+    with Engine() as engine:  # nothing loads: the dialog only has it save and apply a choice
+        yield engine
+
+
+@pytest.fixture
+def dialog(qtbot, hub_env, rag_home, engine):
     md = rag_home / "models"
     catalog.add_user_entry(md, catalog.CatalogEntry("tiny", "llm", "hub", repo="test/tiny-gguf",
                                                     files=("tiny.gguf",), licence="gemma", languages=("en",)))
-    dlg = ModelsDialog(md)
+    dlg = ModelsDialog(md, engine.use_model)
     qtbot.addWidget(dlg)
     dlg.show()
     return dlg
@@ -38,7 +47,7 @@ def test_lists_the_catalog_with_states(dialog):
     assert dialog.pull_button.isEnabled() and not dialog.use_button.isEnabled()
 
 
-def test_pull_cancel_resume_use_remove(dialog, qtbot, hub_env, rag_home):
+def test_pull_cancel_resume_use_remove(dialog, qtbot, hub_env, rag_home, engine):
     hub_env.pause_s = 0.01  # a slow network, so Cancel lands mid-file
     dialog.select("tiny")
     formats = []
@@ -69,12 +78,14 @@ def test_pull_cancel_resume_use_remove(dialog, qtbot, hub_env, rag_home):
     value = str(rag_home / "models" / "tiny" / "tiny.gguf")
     assert chosen.args == ["llm_model", value]
     assert tomllib.loads((rag_home / "settings.toml").read_text())["llm_model"] == value
+    assert engine.settings.llm_model == value  # saved by the engine and in use at once
     assert dialog.status_of("tiny") == "In use" and dialog.status_of("gemma-3-270m-q4_k_m") == "Bundled"
 
     dialog.remove_selected(confirm=False)  # in use: refused with the reason
     assert "is in use" in dialog.status.text() and (rag_home / "models" / "tiny").exists()
     dialog.select("gemma-3-270m-q4_k_m")
     qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert engine.settings.llm_model == BUNDLED_LLM and dialog.status_of("tiny") == "Installed"
     dialog.select("tiny")
     dialog.remove_selected(confirm=False)
     assert not (rag_home / "models" / "tiny").exists() and dialog.status_of("tiny") == ""

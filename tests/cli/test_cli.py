@@ -74,17 +74,23 @@ def test_ingest_search_ask_list_remove(rag_home, tmp_path, real_pdfs):
 
     answer = json.loads(cli("ask", "What is the default port of the admin console?", "--json",
                             home=rag_home, check_rc=0).stdout)
-    assert set(answer) == {"answer", "sources", "stats"}
+    assert set(answer) == {"answer", "sources", "evidence", "stats"}
     assert set(answer["stats"]) == {"retrieval_ms", "ttft_s", "tokens", "tokens_per_s", "model"}
     assert answer["answer"] and answer["stats"]["tokens"] > 0
     assert ("router.pdf", 2) in [(s["file"], s["page"]) for s in answer["sources"]]
+    # the answer rests on a verbatim quote of page 2, with its span on the page
+    quote = answer["evidence"][0]
+    assert set(quote) == {"n", "file", "page", "quote", "start", "end"}
+    assert (quote["file"], quote["page"]) == ("router.pdf", 2) and "8443" in quote["quote"]
+    assert "8443" in answer["answer"][:300] and 0 <= quote["start"] < quote["end"]
 
     streamed = cli("ask", "What is the default port of the admin console?", home=rag_home, check_rc=0)
     assert "Sources:" in streamed.stdout and "router.pdf p.2" in streamed.stdout
+    assert "Evidence:\n[" in streamed.stdout and "router.pdf p.2, characters" in streamed.stdout
     assert "tokens/s" in streamed.stderr
 
     # once the ONNX export exists, answering never imports torch or sentence-transformers
-    code = ("import sys; from rag.engine import Engine; e = Engine(); e.search('admin console port');"
+    code = ("import sys; from rag import Engine; e = Engine(); e.search('admin console port');"
             "print('HEAVY', [m for m in ('torch', 'sentence_transformers') if m in sys.modules])")
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=dict(os.environ, RAG_HOME=str(rag_home)))

@@ -28,7 +28,8 @@ def hostile_pdf(tmp_path: Path) -> Path:
 def test_injected_instructions_stay_inside_the_quoted_source(make_engine, tmp_path, language):
     question = "What port does the admin console listen on?"
     gen = ScriptedGenerator(["It listens on port 8443 [1]."])
-    engine = make_engine(generator=gen, abstain=False)
+    # whole passages go to the model in `generate` mode; a grounded answer gives it only quotes
+    engine = make_engine(generator=gen, abstain=False, answer_mode="generate")
     list(engine.ingest([hostile_pdf(tmp_path)]))
     events = list(engine.ask(question, language=language))
     assert events and gen.prompts, events
