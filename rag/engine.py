@@ -188,7 +188,7 @@ class Engine:
         for ev in self.answerer.answer(question, kb, k, files, cancel, mode):
             if chat_id is not None:
                 if isinstance(ev, AnswerDone) and ev.answer and not ev.stats.cancelled:
-                    self.chats.add(chat_id, "assistant", ev.answer, ev.sources)
+                    self.chats.add(chat_id, "assistant", ev.answer, ev.sources, ev.evidence)
                 elif isinstance(ev, Abstained):
                     self.chats.add(chat_id, "assistant", ev.reason, ev.sources)
             yield ev

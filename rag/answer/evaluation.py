@@ -96,7 +96,9 @@ def judge(case: AnswerCase, events: Iterable) -> Outcome:
     where = {(s.file, p) for s in done.sources for p in range(s.page, s.page_end + 1)}
     cited = any((case.file, p) in where for p in case.pages)
     quoted = bool(done.evidence) and done.evidence[0].file == case.file and done.evidence[0].page in case.pages
-    unsupported = tuple(SourceText(s.text for s in done.sources).unsupported(shown))
+    # the quotes are source text too: verbatim, from the sources' pages
+    unsupported = tuple(SourceText([*(s.text for s in done.sources), *(q.text for q in done.evidence)])
+                        .unsupported(shown))
     st = done.stats
     return Outcome(case, True, holds_answer(shown, case.answer, case.lang) if case.answer else False, cited, quoted,
                    unsupported, st.ttft_s, st.tokens_per_s if st.tokens > 1 else None, shown)

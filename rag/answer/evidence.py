@@ -13,8 +13,8 @@ sentences (a long sentence into overlapping windows), and each sentence is score
 - for questions not in Chinese, the embedder's cosine to the question (the bundled MiniLM is
   English-only: it would add noise to Chinese).
 
-The best sentence starts the quote, which runs on to the end of a sentence within
-QUOTE_CHARS: the answer is often in the sentence after the one that matches the question.
+The best sentence starts the quote, which runs on for up to QUOTE_CHARS: the answer is
+often in the sentence after the one that matches the question.
 Measured on bench/qa (`./desk bench answers`); the weights were chosen on kinds of question,
 not on single questions (see the README, "Answers").
 """
@@ -37,6 +37,7 @@ UNIT_CHARS = 240  # sentences longer than this are scored as overlapping windows
 PAGE_PRIOR = 0.3  # weight of 1 / (1 + page rank) next to term coverage (0..1)
 DENSE_WEIGHT = 0.3  # weight of the cosine to the question, for questions not in Chinese
 IDF_POWER = 1.5
+SENTENCE_SLACK = 0.15
 _SENTENCE_END = re.compile(r"[.!?。！？；]['\"”’)\]]*$")
 
 
@@ -120,16 +121,23 @@ def _terms(text: str) -> set[str]:
 
 
 def quote_end(text: str, start: int, limit: int = QUOTE_CHARS) -> int:
-    """Where a quote starting at `start` ends: at the last sentence end within `limit`
-    characters, else at the last space (a first sentence that long is cut)."""
+    """Where a quote starting at `start` ends: at a sentence end in the last SENTENCE_SLACK
+    of `limit` characters, else at the last space (the quote then reads on with "…"). A
+    window cut at the last full sentence lost answers that sit at its end (bench/qa: 4 of 80)."""
     end = min(len(text), start + limit)
     if end == len(text):
         return end
-    spans = [e for s, e in split_sentences(text[start:end]) if _SENTENCE_END.search(text[start:start + e].rstrip())]
-    if spans:
-        return start + spans[-1]
+    ends = [start + e for s, e in split_sentences(text[start:end])
+            if _SENTENCE_END.search(text[start:start + e].rstrip())]
+    if ends and ends[-1] >= start + limit * (1 - SENTENCE_SLACK):
+        return ends[-1]
     space = text.rfind(" ", start + limit // 2, end)
     return space if space > start else end
+
+
+def is_whole(quote: str) -> bool:
+    """Whether a quote ends at the end of a sentence (else it is shown with "…")."""
+    return bool(_SENTENCE_END.search(quote.rstrip()))
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
 from rag.answer.cleanup import loop_cut, may_be_label, next_turn, strip_answer_labels, trim_answer_end
-from rag.answer.evidence import find_quotes, page_text
+from rag.answer.evidence import find_quotes, is_whole, page_text
 from rag.answer.grounding import SourceText, ground
 from rag.answer.prompt import build_prompt, prompt_prefix
 from rag.answer.question import Question
+from rag.language import is_cjk
 from rag.events import Abstained, AnswerDone, AnswerEvent, AnswerStats, Quote, Source, SourcesFound, Token
 from rag.llm.base import BuiltPrompt
 from rag.search.abstain import enough
@@ -93,6 +94,9 @@ class _Gate:
         self.cut.extend(checked.cut)
         if not checked.text:
             return ""
+        if not says_something(checked.text):  # "1.", "172", a copied «quote: not an answer
+            self.cut.append(checked.text)
+            return ""
         text = checked.text if self.passed else self.lead + checked.text
         if self.passed:
             text = " " + text
@@ -100,10 +104,23 @@ class _Gate:
         return text
 
 
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def says_something(sentence: str) -> bool:
+    """A model sentence worth showing: at least three words (or four CJK characters), and
+    not an echo of the prompt's format (a «quotation» or a "Source [n]" line)."""
+    text = sentence.strip()
+    if text.startswith(("«", "‹", "Source [", "Sources:", "「")):
+        return False
+    return len(_WORDS.findall(text)) >= 3 or sum(is_cjk(c) for c in text) >= 4
+
+
 def quote_text(quote: Quote, language: str) -> str:
-    """A quote as the answer shows it, with its source number."""
+    """A quote as the answer shows it, with its source number; "…" where it stops mid-sentence."""
     opening, closing = ("「", "」") if language == "zh" else ("«", "»")
-    return f"{opening}{quote.text}{closing} [{quote.n}]"
+    more = "" if is_whole(quote.text) else "…"
+    return f"{opening}{quote.text}{more}{closing} [{quote.n}]"
 
 
 class Answerer:

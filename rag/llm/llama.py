@@ -24,6 +24,22 @@ _DONE = object()
 
 
 _QUIET_LOG = None
+_LOAD_LOCK = threading.Lock()
+
+
+class _quiet_python_prints:
+    """Drop the print() calls of llama_cpp.llama while a model loads (its verbose notes:
+    system info, metadata, chat formats), without touching stdout or stderr themselves."""
+
+    def __enter__(self):
+        import llama_cpp.llama as module
+
+        self.module = module
+        module.print = lambda *args, **kwargs: None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.module.__dict__.pop("print", None)
 
 
 def _silence_llama_log() -> None:
@@ -63,8 +79,15 @@ def load_llama(model_path: Path, context: int, gpu_layers: str = "auto", threads
     if planned_batch_threads:
         options["n_threads_batch"] = plan.threads
     try:
-        llm = Llama(model_path=str(model_path), n_ctx=context, n_threads=plan.threads,
-                    n_gpu_layers=plan.gpu_layers, verbose=False, **options)
+        with _LOAD_LOCK, _quiet_python_prints():
+            # verbose=False would make llama-cpp-python point the process's stdout and stderr
+            # (the file descriptors) at /dev/null while it loads: the CLI's answer, already
+            # streaming on another thread (the evidence quote comes before the model is
+            # loaded), vanished. llama.cpp's own log is silenced by _silence_llama_log; the
+            # Python side's verbose prints are dropped here, and verbose is off after loading.
+            llm = Llama(model_path=str(model_path), n_ctx=context, n_threads=plan.threads,
+                        n_gpu_layers=plan.gpu_layers, verbose=True, **options)
+        llm.verbose = False
     except Exception as exc:
         raise ModelError(
             f"llama.cpp could not load {Path(model_path).name}{purpose} ({exc}); the file may be corrupt, "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.events import Source
+from rag.events import Quote, Source
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -54,6 +54,7 @@ class Message:
     text: str
     sources: tuple[Source, ...]
     created: float
+    evidence: tuple[Quote, ...] = ()  # the quotes an answer rested on
 
 
 class ChatHistory:
@@ -100,10 +101,13 @@ class ChatHistory:
         with self._lock:
             self._db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
-    def add(self, chat_id: int, role: str, text: str, sources: tuple[Source, ...] = ()) -> Message:
+    def add(self, chat_id: int, role: str, text: str, sources: tuple[Source, ...] = (),
+            evidence: tuple[Quote, ...] = ()) -> Message:
         now = time.time()
         payload = json.dumps([{**s.to_json(), "char_start": s.char_start, "char_end": s.char_end,
-                               "chunk_id": s.chunk_id} for s in sources], ensure_ascii=False)
+                               "chunk_id": s.chunk_id, "offsets": s.offsets} for s in sources]
+                             + [{"quote": {**q.to_json(), "path": q.path, "ocr": q.ocr}} for q in evidence],
+                             ensure_ascii=False)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -183,10 +187,14 @@ def chat_title(question: str) -> str:
 
 
 def _message(row: sqlite3.Row) -> Message:
+    # one JSON list: the sources, then {"quote": ...} items for the evidence (older rows have none)
+    items = json.loads(row["sources"])
     sources = tuple(
         Source(n=s["n"], file=s["file"], path=s["path"], page=s["page"], page_end=s["page_end"], score=s["score"],
                text=s["text"], chunk_id=s.get("chunk_id", ""), char_start=s.get("char_start", 0),
-               char_end=s.get("char_end", 0), ocr=bool(s.get("ocr", False)))
-        for s in json.loads(row["sources"])
+               char_end=s.get("char_end", 0), ocr=bool(s.get("ocr", False)), offsets=s.get("offsets", ""))
+        for s in items if "quote" not in s
     )
-    return Message(row["id"], row["chat_id"], row["role"], row["text"], sources, row["created"])
+    evidence = tuple(Quote(q["n"], q["file"], q.get("path", ""), q["page"], q["quote"], q["start"], q["end"],
+                           bool(q.get("ocr", False))) for q in (i["quote"] for i in items if "quote" in i))
+    return Message(row["id"], row["chat_id"], row["role"], row["text"], sources, row["created"], evidence)

@@ -5,7 +5,8 @@ import pypdfium2 as pdfium
 
 from helpers import ScriptedGenerator
 from pdfs import FILLER_EN, make_pdf
-from rag.answer.evidence import _Piece, page_text, quote_end, rank_sentences, units
+from rag.answer.evidence import _Piece, is_whole, page_text, quote_end, rank_sentences, units
+from rag.answer.stream import quote_text
 from rag.events import AnswerDone, SourcesFound, Token
 
 PAGE = [
@@ -58,8 +59,12 @@ def test_page_text_joins_chunks_without_their_overlap():
 
 def test_quotes_end_at_a_sentence_end_and_long_sentences_are_windows():
     text = "First sentence here. " + "Second one is a little longer than the first. " * 3 + "x" * 20
-    end = quote_end(text, 0, 80)
-    assert text[:end].endswith(".") and end <= 80
+    # a sentence ends near the limit: the quote ends there
+    end = quote_end(text, 0, 70)
+    assert text[:end] == "First sentence here. Second one is a little longer than the first."
+    # none near the limit: cut at a space, shown with "…" (is_whole is false)
+    end = quote_end(text, 0, 90)
+    assert text[end] == " " and 70 < end <= 90 and not is_whole(text[:end]) and is_whole(text[:66])
     long = " ".join(f"word{i}" for i in range(200)) + "."
     spans = units(long, 100)
     assert len(spans) > 3 and all(e - s <= 100 for s, e in spans)
@@ -84,7 +89,9 @@ def test_grounded_answer_starts_with_the_quote_and_cuts_invented_sentences(make_
     events = list(engine.ask("How often should the fan of the Zephyr router be cleaned?"))
     done = events[-1]
     quote = done.evidence[0]
-    assert done.answer == f"«{quote.text}» [{quote.n}]\n\nClean the fan every six months with dry compressed air."
+    shown = quote_text(quote, "en")
+    assert shown.startswith(f"«{quote.text}") and shown.endswith(f"» [{quote.n}]")
+    assert done.answer == f"{shown}\n\nClean the fan every six months with dry compressed air."
     assert "".join(e.text for e in events if isinstance(e, Token)) == done.answer
     assert done.cut == ("See https://zephyr.example.com/fan for a video.", "Use 40 W.")
     # the model read the quotes, not whole chunks
@@ -102,7 +109,7 @@ def test_an_instruct_model_answers_first_and_the_quote_follows(make_engine, tmp_
     events = list(engine.ask("How often should the fan of the Zephyr router be cleaned?"))
     done = events[-1]
     quote = done.evidence[0]
-    assert done.answer == f"It is cleaned every six months [1].\n\n«{quote.text}» [{quote.n}]"
+    assert done.answer == f"It is cleaned every six months [1].\n\n{quote_text(quote, 'en')}"
     assert "".join(e.text for e in events if isinstance(e, Token)) == done.answer
 
 

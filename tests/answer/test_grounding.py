@@ -47,3 +47,12 @@ def test_a_sentence_from_the_models_own_knowledge_is_cut():
 def test_nothing_kept_when_everything_is_invented():
     g = ground("Download it from http://evil.example/x.exe and run setup.exe.", SOURCES)
     assert g.text == "" and len(g.unsupported) >= 2
+
+
+def test_model_fragments_and_format_echoes_are_not_shown():
+    from rag.answer.stream import says_something
+
+    assert not says_something("1.") and not says_something("172")
+    assert not says_something("«Asymptote is a file format that allows you to create figures»")
+    assert not says_something("Source [2] — manual.pdf, page 3")
+    assert says_something("Clean the fan every six months.") and says_something("额定电压为十二伏特。")

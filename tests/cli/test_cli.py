@@ -87,6 +87,9 @@ def test_ingest_search_ask_list_remove(rag_home, tmp_path, real_pdfs):
     streamed = cli("ask", "What is the default port of the admin console?", home=rag_home, check_rc=0)
     assert "Sources:" in streamed.stdout and "router.pdf p.2" in streamed.stdout
     assert "Evidence:\n[" in streamed.stdout and "router.pdf p.2, characters" in streamed.stdout
+    # the quote streams first, while the model still loads: llama-cpp-python's quiet loading
+    # pointed stdout at /dev/null meanwhile, and the quote vanished
+    assert streamed.stdout.startswith("«") and "8443" in streamed.stdout.split("»")[0]
     assert "tokens/s" in streamed.stderr
 
     # once the ONNX export exists, answering never imports torch or sentence-transformers

@@ -78,3 +78,31 @@ def test_cli_chat_continues(make_engine, tmp_path):
     shown = runner.invoke(cli, ["chats", "show", str(chat["id"])])
     assert shown.stdout.count("**You:**") == 2 and shown.stdout.count("**RAG Desk:**") == 2
     assert runner.invoke(cli, ["ask", "x", "--chat", "999"]).exit_code == 1
+
+
+def test_ask_saves_the_chat_with_its_evidence_and_titles_it_by_the_question(make_engine, tmp_path):
+    from helpers import ScriptedGenerator
+    from rag.events import AnswerDone, ChatSaved
+
+    engine = make_engine(generator=ScriptedGenerator(["The port is 8443."]))
+    list(engine.ingest([make_sample_pdf(tmp_path / "router.pdf")]))
+    question = "What is the default port of the admin console?\nAnd a second line of the question."
+    events = list(engine.ask(question, chat="new"))
+    saved = events[0]
+    assert isinstance(saved, ChatSaved) and saved.title == "What is the default port of the admin console?"
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and done.evidence
+    user, answer = engine.chats.messages(saved.chat_id)
+    assert (user.role, user.text) == ("user", question)
+    assert (answer.role, answer.text) == ("assistant", done.answer)
+    key = lambda s: (s.n, s.file, s.page, s.text, s.chunk_id, s.char_start, s.char_end, s.offsets)  # noqa: E731
+    assert list(map(key, answer.sources)) == list(map(key, done.sources))
+    assert answer.evidence == done.evidence  # reopened with its quotes
+    # an off-topic follow-up is saved with the reason there is no answer, as the CLI shows it
+    events = list(engine.ask("How long should I boil an egg for a soft yolk?", chat=saved.chat_id))
+    last = engine.chats.messages(saved.chat_id)[-1]
+    assert last.role == "assistant" and last.text == events[-1].reason
+    # regenerate replaces the last answer
+    before = len(engine.chats.messages(saved.chat_id))
+    list(engine.regenerate(saved.chat_id))
+    assert len(engine.chats.messages(saved.chat_id)) == before
