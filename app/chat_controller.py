@@ -4,7 +4,8 @@ regenerate, stop, copy, citations, and opening, renaming, deleting and exporting
 A question goes to the engine with `chat=` (the open chat, or "new"), so the engine saves it,
 its answer or the reason there is none, exactly as `rag-cli ask --chat` does; the first
 event (ChatSaved) says which chat it went into. Streamed tokens are buffered and written into
-the transcript every FLUSH_MS.
+the transcript every FLUSH_MS. Each answer keeps its sources, evidence quotes and text (a saved
+message carries its evidence too), so its [n] links open source n's quote on the page.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class ChatController(QObject):
         self.worker: AnswerWorker | None = None
         self._discard = False  # the running answer belongs to a chat that is no longer shown
         self._pending: list[str] = []
-        self._cited_sources: dict[int, tuple] = {}  # answer key -> its sources (for [n] links)
+        self._cited_sources: dict[int, tuple] = {}  # answer key -> (sources, evidence, answer) for [n] links
         self._last_key = 0
         self._flush_timer = QTimer(self, interval=self.FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush_tokens)
@@ -125,7 +126,7 @@ class ChatController(QObject):
                     self.chat_id = ev.chat_id
                     self.mw.library.refresh()  # the new chat appears in the list
             case SourcesFound():
-                self.mw.sources.set_sources(ev.sources)
+                self.mw.sources.set_sources(ev.sources, ev.evidence)
                 transcript.begin_answer()
                 self._flush_timer.start()
             case Token():
@@ -133,14 +134,15 @@ class ChatController(QObject):
             case AnswerDone():
                 self._flush_tokens()
                 self.last_answer = ev
-                self.mw.sources.set_sources(ev.sources)
+                self.mw.sources.set_sources(ev.sources, ev.evidence, ev.answer)
                 s = ev.stats
                 self.mw.model_state.setText(self.tr("{tokens} tokens, {rate:.1f} tok/s · {model}").format(
                     tokens=s.tokens, rate=s.tokens_per_s, model=s.model))
                 if s.cancelled:
                     transcript.add_note(self.tr("Stopped."))
                 elif ev.answer:
-                    transcript.finish_answer(ev.answer, self._remember(ev.sources), [x.n for x in ev.sources])
+                    transcript.finish_answer(ev.answer, self._remember(ev.sources, ev.evidence, ev.answer),
+                                             [x.n for x in ev.sources])
                 else:
                     transcript.add_note(self.tr("The model gave no answer; try rephrasing the question."))
             case Abstained():
@@ -219,20 +221,21 @@ class ChatController(QObject):
         self._cited_sources.clear()
         transcript = self.mw.chat.transcript
         transcript.clear()
-        last_sources = ()
+        last = ((), (), None)
         for m in messages:
             if m.role == "user":
                 transcript.add_question(m.text)
             else:
-                transcript.add_answer(m.text, self._remember(m.sources), [s.n for s in m.sources])
-                last_sources = m.sources
-        self.mw.sources.set_sources(last_sources)
+                evidence = getattr(m, "evidence", ())
+                transcript.add_answer(m.text, self._remember(m.sources, evidence, m.text), [s.n for s in m.sources])
+                last = (m.sources, evidence, m.text)
+        self.mw.sources.set_sources(*last)
         self.mw.chats.set_current(chat.id)
         self.mw.chat.input.setFocus()
 
-    def _remember(self, sources) -> int:
+    def _remember(self, sources, evidence=(), answer: str | None = None) -> int:
         self._last_key += 1
-        self._cited_sources[self._last_key] = tuple(sources)
+        self._cited_sources[self._last_key] = (tuple(sources), tuple(evidence), answer)
         return self._last_key
 
     def rename_chat(self, chat_id: int) -> None:
@@ -286,11 +289,11 @@ class ChatController(QObject):
 
     @Slot(int, int)
     def open_citation(self, answer_key: int, n: int) -> None:
-        sources = self._cited_sources.get(answer_key)
-        if sources is None:
+        cited = self._cited_sources.get(answer_key)
+        if cited is None:
             return
-        if sources != self.mw.sources.sources:
-            self.mw.sources.set_sources(sources)
+        if cited != self.mw.sources.shown:
+            self.mw.sources.set_sources(*cited)
         self.open_source(self.mw.sources.row_of(n))
 
     @Slot(int)

@@ -1,9 +1,19 @@
-"""The centre pane: the transcript, the question box and the answer's buttons."""
+"""The centre pane: the model notice, the transcript, the question box and the answer's buttons."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .widgets import Transcript, column
 
@@ -41,6 +51,40 @@ class ChatInput(QPlainTextEdit):
             super().dropEvent(event)
 
 
+class ModelNotice(QFrame):
+    """A banner over the transcript: what the model in use can do and a better one to get.
+    The window fills in the text (preferences.update_model_notice); hidden until then."""
+
+    open_clicked = Signal()
+    dismiss_clicked = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("modelNotice")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#modelNotice { background: rgba(255, 200, 0, 40); border: 1px solid rgba(230, 150, 0, 160);"
+                           " border-radius: 4px; }")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton(self.tr("Open in Models…"))
+        self.open_button.setToolTip(self.tr("Show the recommended model in the Models dialog; it downloads only "
+                                            "when you press Pull there"))
+        self.open_button.clicked.connect(self.open_clicked)
+        self.dismiss_button = QToolButton(text=self.tr("Dismiss"))
+        self.dismiss_button.setToolTip(self.tr("Do not show this again"))
+        self.dismiss_button.clicked.connect(self.dismiss_clicked)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignRight)
+        buttons.addStretch(1)
+        box = QHBoxLayout(self)
+        box.setContentsMargins(10, 8, 10, 8)
+        box.addWidget(self.text, 1)
+        box.addLayout(buttons)
+        self.hide()
+
+
 class ChatPane(QWidget):
     send_clicked = Signal()
     stop_clicked = Signal()
@@ -49,6 +93,7 @@ class ChatPane(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.notice = ModelNotice()
         self.transcript = Transcript()
         self.input = ChatInput()
         self.input.setPlaceholderText(self.tr("Ask a question… (Enter sends, Shift+Enter for a new line)"))
@@ -79,8 +124,8 @@ class ChatPane(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.input, 1)
         bottom.addLayout(buttons)
-        layout = column(self.transcript)
-        layout.setStretch(0, 1)
+        layout = column(self.notice, self.transcript)
+        layout.setStretch(1, 1)
         layout.addLayout(tools)
         layout.addLayout(bottom)
         self.setLayout(layout)

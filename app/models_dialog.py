@@ -159,6 +159,10 @@ class ModelsDialog(QDialog):
                 item = QTableWidgetItem(value)
                 if col == 0:
                     item.setToolTip(e.note)
+                    if e.recommended:
+                        font = item.font()
+                        font.setBold(True)
+                        item.setFont(font)
                 self.table.setItem(i, col, item)
         if selected is not None:
             self.select(selected.name)
@@ -168,6 +172,7 @@ class ModelsDialog(QDialog):
         for i, e in enumerate(self._entries):
             if e.name == name:
                 self.table.selectRow(i)
+                self.table.scrollToItem(self.table.item(i, 0))
                 return
 
     def selected_entry(self) -> catalog.CatalogEntry | None:
@@ -191,7 +196,8 @@ class ModelsDialog(QDialog):
         self.use_button.setEnabled(e is not None and installed and not busy)
         self.remove_button.setEnabled(e is not None and e.source != "bundled" and not busy)
         if e is not None:
-            bits = [e.note] if e.note else []
+            bits = [self.tr("Recommended")] if e.recommended else []
+            bits += [e.note] if e.note else []
             if e.context:
                 bits.append(self.tr("context {0} tokens").format(e.context))
             if e.ram_gb:

@@ -90,6 +90,9 @@ def run(timeout_s: float = 600) -> int:
                 tokens_per_s=round(done.stats.tokens_per_s, 1), ttft_s=round(done.stats.ttft_s, 2),
                 model=done.stats.model, viewer_page=viewer.page + 1, highlighted=bool(viewer.view.highlights),
                 seconds=round(time.perf_counter() - t0, 1))
+            quote = window.sources.quote_of(top.n)
+            if quote is not None:  # grounded: the evidence quote's span is what is highlighted
+                report.update(quote=quote.text, quote_highlighted=viewer.passage_range == (quote.start, quote.end))
             report["ok"] = top.file == "sample.pdf" and top.page == 2 and viewer.page == 1 and bool(viewer.view.highlights)
         finally:
             window.close()

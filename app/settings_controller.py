@@ -1,6 +1,13 @@
 """Settings, models and the data folder: the Settings and Models dialogs, rebuilding a
-knowledge base after a change that needs it, "where is my data", "delete all data" and the
-device shown in the status bar. Engine work runs through the window's task runner."""
+knowledge base after a change that needs it, "where is my data", "delete all data", the
+device shown in the status bar and the model notice over the chat. Engine work runs through
+the window's task runner.
+
+The model notice: while the bundled LLM answers, a banner says it is a tiny offline default
+and names the catalog's recommended model (`recommended = true` in models/catalog.toml) with
+its size and RAM; its button opens the Models dialog on that entry, where nothing downloads
+until Pull is pressed. Dismissed, it stays away (`notice/bundled_llm_dismissed` in
+app-state.ini)."""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QLocale, QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
@@ -72,6 +79,7 @@ class SettingsController(QObject):
         self.show_device()
         if stale:
             self.rebuild_kb()
+        self.update_model_notice()
         self.applied.emit(changed)
 
     @Slot()
@@ -93,23 +101,96 @@ class SettingsController(QObject):
     # ---- models -------------------------------------------------------------------------------
 
     @Slot()
-    def open_models(self) -> None:
+    def open_models(self, select: str | None = None) -> None:
+        """The Models dialog, with catalog entry `select` selected when given."""
         from .models_dialog import ModelsDialog
 
         path = config_file()
         dialog = ModelsDialog(self.engine.home / "models", partial(self.engine.use_model, settings_file=path),
                               path, self.mw)
         dialog.model_chosen.connect(self.model_chosen)
+        if select:
+            dialog.select(select)
         dialog.exec()
+        self.update_model_notice()
 
     @Slot(str, str)
     def model_chosen(self, setting: str, value: str) -> None:
         """The Models dialog has saved and applied `setting = value`: offer a rebuild if the
         knowledge base was indexed with another embedding model."""
+        self.update_model_notice()
         if setting not in REINDEX_FIELDS:
             return
         kb = self.mw.kb
         self.mw.tasks.run(lambda: self.engine.needs_reindex(kb), success=lambda stale: stale and self.rebuild_kb())
+
+    # ---- the model notice over the chat -----------------------------------------------------------
+
+    NOTICE_DISMISSED = "notice/bundled_llm_dismissed"
+
+    def connect_model_notice(self) -> None:
+        notice = self.mw.chat.notice
+        notice.open_clicked.connect(self.open_recommended)
+        notice.dismiss_clicked.connect(self.dismiss_model_notice)
+        self.update_model_notice()
+
+    def recommended_model(self):
+        """(the bundled LLM's entry, the recommended entry) while the bundled LLM is in use and
+        the catalog recommends another; else None."""
+        from models import catalog
+
+        try:
+            entries = catalog.builtin_entries()
+        except (RagError, OSError) as err:
+            log.warning("model catalog unreadable: %s", err)
+            return None
+        bundled, pick = catalog.bundled_llm_in_use(self.engine.settings, entries), catalog.recommended_llm(entries)
+        return (bundled, pick) if bundled is not None and pick is not None else None
+
+    def notice_dismissed(self) -> bool:
+        return str(self.mw.state.value(self.NOTICE_DISMISSED, "")).lower() == "true"
+
+    def update_model_notice(self) -> None:
+        """Show the notice while the bundled LLM is in use and it was not dismissed; hide it otherwise."""
+        notice = self.mw.chat.notice
+        found = None if self.notice_dismissed() else self.recommended_model()
+        if found is None:
+            notice.hide()
+            return
+        from models import catalog
+        from models.download import format_bytes
+
+        bundled, pick = found
+        text = self.tr("The bundled model, {bundled}, is a tiny offline default: its answers quote your documents "
+                       "and add little of their own.").format(bundled=bundled.name)
+        facts = dict(name=pick.name, languages=self.language_names(pick.languages),
+                     size=format_bytes(pick.size) if pick.size else "?", ram=f"{pick.ram_gb:g}")
+        if catalog.is_installed(pick, self.engine.home / "models"):
+            text += " " + self.tr("The recommended {name} ({languages}, needs about {ram} GB RAM) is downloaded: "
+                                  "choose it in Models and press Use.").format(**facts)
+        else:
+            text += " " + self.tr("For fuller answers, the recommended {name} is an instruct model for {languages}: "
+                                  "a {size} download that needs about {ram} GB RAM. Nothing is downloaded until you "
+                                  "press Pull in Models.").format(**facts)
+        notice.text.setText(text)
+        notice.show()
+
+    def language_names(self, codes) -> str:
+        """"English + Chinese" for ("en", "zh", "multi")."""
+        own = {"en": self.tr("English"), "zh": self.tr("Chinese")}
+        names = [own.get(c) or QLocale.languageToString(QLocale(c).language()) for c in codes if c != "multi"]
+        return " + ".join(names) or self.tr("many languages")
+
+    @Slot()
+    def open_recommended(self) -> None:
+        found = self.recommended_model()
+        self.open_models(select=found[1].name if found is not None else None)
+
+    @Slot()
+    def dismiss_model_notice(self) -> None:
+        self.mw.state.setValue(self.NOTICE_DISMISSED, True)
+        self.mw.state.sync()
+        self.mw.chat.notice.hide()
 
     # ---- the device in the status bar ------------------------------------------------------------
 
@@ -162,6 +243,7 @@ class SettingsController(QObject):
         self.mw.state = QSettings(str(self.engine.home / "app-state.ini"), QSettings.Format.IniFormat)
         self.mw.kb = self.engine.settings.default_kb
         self.mw.conversation.forget_answer()
+        self.update_model_notice()
         self.mw.library.refresh()
         self.mw.library.start_watching()
         if problems:

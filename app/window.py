@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.ingestion = IngestController(self)
         self.conversation = ChatController(self)
         self.preferences = SettingsController(self)
+        self.preferences.connect_model_notice()
         self._build_menus()
 
         self.setAcceptDrops(True)

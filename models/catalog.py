@@ -45,6 +45,7 @@ class CatalogEntry:
     params_b: float = 0.0
     note: str = ""
     setting: str = ""  # bundled: the "bundled:…" value; local: the path or model id
+    recommended: bool = False  # the download offered while the bundled model is in use
     user: bool = False  # from my-models.toml
 
     def to_json(self) -> dict[str, Any]:
@@ -78,6 +79,23 @@ def _entry(raw: dict[str, Any], origin: str, user: bool) -> CatalogEntry:
 def builtin_entries() -> list[CatalogEntry]:
     text = resources.files("models").joinpath("catalog.toml").read_text(encoding="utf-8")
     return [_entry(raw, "models/catalog.toml", False) for raw in tomllib.loads(text).get("model", [])]
+
+
+def recommended_llm(entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
+    """The LLM the catalog recommends downloading (`recommended = true` in catalog.toml), or
+    None. Only the shipped catalog recommends: `entries` defaults to its entries."""
+    entries = builtin_entries() if entries is None else entries
+    return next((e for e in entries if e.kind == "llm" and e.recommended and not e.user), None)
+
+
+def bundled_llm_in_use(settings, entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
+    """The bundled LLM's entry when `settings` answer with it (in-process llama.cpp on the
+    bundled GGUF), else None."""
+    if getattr(settings, "llm_backend", "llama") != "llama":
+        return None
+    entries = builtin_entries() if entries is None else entries
+    return next((e for e in entries if e.kind == "llm" and e.source == "bundled"
+                 and e.setting == getattr(settings, "llm_model", None)), None)
 
 
 def _user_file(models_dir: Path) -> Path:

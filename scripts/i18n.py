@@ -269,6 +269,27 @@ ZH = {
     "Remove model": "删除模型",
     "Remove {0} from this computer?": "从这台电脑上删除 {0}？",
     "Removed {0}": "已删除 {0}",
+    # evidence quotes in the sources pane
+    "quoted in the answer": "回答中引用了此处",
+    "«{quote}»": "「{quote}」",
+    "Recommended": "推荐",
+    # the bundled model notice
+    "Open in Models…": "在“模型”中查看…",
+    "Show the recommended model in the Models dialog; it downloads only when you press Pull there":
+        "在“模型”对话框中显示推荐的模型；只有在那里点击“下载”才会下载",
+    "Dismiss": "不再提示",
+    "Do not show this again": "以后不再显示此提示",
+    "The bundled model, {bundled}, is a tiny offline default: its answers quote your documents and add little of "
+    "their own.": "内置模型 {bundled} 是一个很小的离线默认模型：它的回答会引用你的文档，但自己补充的内容很少。",
+    "The recommended {name} ({languages}, needs about {ram} GB RAM) is downloaded: choose it in Models and press Use.":
+        "推荐的 {name}（{languages}，约需 {ram} GB 内存）已下载：在“模型”中选中它并点击“使用”。",
+    "For fuller answers, the recommended {name} is an instruct model for {languages}: a {size} download that needs "
+    "about {ram} GB RAM. Nothing is downloaded until you press Pull in Models.":
+        "想要更完整的回答，推荐 {name}：支持{languages}的指令模型，需下载 {size}，约需 {ram} GB 内存。"
+        "在“模型”中点击“下载”之前，不会下载任何内容。",
+    "English": "英语",
+    "Chinese": "中文",
+    "many languages": "多种语言",
 }
 
 

@@ -9,13 +9,13 @@
     </message>
     <message>
         <location filename="../chat_controller.py" line="94" />
-        <location filename="../chat_controller.py" line="167" />
+        <location filename="../chat_controller.py" line="168" />
         <source>answering…</source>
         <translation>answering…</translation>
     </message>
     <message>
         <location filename="../chat_controller.py" line="106" />
-        <location filename="../chat_controller.py" line="167" />
+        <location filename="../chat_controller.py" line="168" />
         <source>stopping…</source>
         <translation>stopping…</translation>
     </message>
@@ -35,72 +35,72 @@
         <translation>Stopped.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="145" />
+        <location filename="../chat_controller.py" line="146" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>The model gave no answer; try rephrasing the question.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="169" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="169" />
+        <location filename="../chat_controller.py" line="170" />
         <source>ready</source>
         <translation>ready</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="239" />
+        <location filename="../chat_controller.py" line="241" />
         <source>Rename chat</source>
         <translation>Rename chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="239" />
+        <location filename="../chat_controller.py" line="241" />
         <source>Title:</source>
         <translation>Title:</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="248" />
+        <location filename="../chat_controller.py" line="250" />
         <source>Delete chat</source>
         <translation>Delete chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="248" />
+        <location filename="../chat_controller.py" line="250" />
         <source>Delete this conversation?</source>
         <translation>Delete this conversation?</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="263" />
+        <location filename="../chat_controller.py" line="265" />
         <source>There is no saved conversation to export yet.</source>
         <translation>There is no saved conversation to export yet.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="267" />
+        <location filename="../chat_controller.py" line="269" />
         <source>Export chat</source>
         <translation>Export chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="268" />
+        <location filename="../chat_controller.py" line="270" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="278" />
+        <location filename="../chat_controller.py" line="280" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}: cannot write the file ({why})</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="283" />
+        <location filename="../chat_controller.py" line="285" />
         <source>Exported to {path}</source>
         <translation>Exported to {path}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="307" />
+        <location filename="../chat_controller.py" line="309" />
         <source>Only the selected documents ({n})</source>
         <translation>Only the selected documents ({n})</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="308" />
+        <location filename="../chat_controller.py" line="310" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
@@ -108,52 +108,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../chat_pane.py" line="54" />
+        <location filename="../chat_pane.py" line="99" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>Ask a question… (Enter sends, Shift+Enter for a new line)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="57" />
+        <location filename="../chat_pane.py" line="102" />
         <source>Send</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="59" />
+        <location filename="../chat_pane.py" line="104" />
         <source>Stop</source>
         <translation>Stop</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="60" />
+        <location filename="../chat_pane.py" line="105" />
         <source>Stop the answer (Esc)</source>
         <translation>Stop the answer (Esc)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="62" />
+        <location filename="../chat_pane.py" line="107" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="63" />
+        <location filename="../chat_pane.py" line="108" />
         <source>Answer from the documents selected on the left only</source>
         <translation>Answer from the documents selected on the left only</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="64" />
+        <location filename="../chat_pane.py" line="109" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="65" />
+        <location filename="../chat_pane.py" line="110" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>Copy the last answer with its sources (Ctrl+Shift+C)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="67" />
+        <location filename="../chat_pane.py" line="112" />
         <source>Regenerate</source>
         <translation>Regenerate</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="68" />
+        <location filename="../chat_pane.py" line="113" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>Answer the last question again (Ctrl+R)</translation>
     </message>
@@ -532,185 +532,208 @@
         <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../window.py" line="99" />
+        <location filename="../window.py" line="100" />
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
     <message>
-        <location filename="../window.py" line="100" />
+        <location filename="../window.py" line="101" />
         <source>Add documents…</source>
         <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="101" />
+        <location filename="../window.py" line="102" />
         <source>Add a folder…</source>
         <translation>Add a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="102" />
+        <location filename="../window.py" line="103" />
         <source>Follow a folder…</source>
         <translation>Follow a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="103" />
+        <location filename="../window.py" line="104" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
     </message>
     <message>
-        <location filename="../window.py" line="105" />
+        <location filename="../window.py" line="106" />
         <source>Export chat to Markdown…</source>
         <translation>Export chat to Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="106" />
+        <location filename="../window.py" line="107" />
         <source>Settings…</source>
         <translation>Settings…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="107" />
+        <location filename="../window.py" line="108" />
         <source>Models…</source>
         <translation>Models…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="109" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>Download, choose and remove LLM and embedding models</translation>
     </message>
     <message>
-        <location filename="../window.py" line="110" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="137" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="112" />
         <source>&amp;Chat</source>
         <translation>&amp;Chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="113" />
+        <location filename="../window.py" line="133" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="113" />
+        <location filename="../window.py" line="114" />
         <source>Regenerate answer</source>
         <translation>Regenerate answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="115" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="116" />
         <source>Stop answer</source>
         <translation>Stop answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="136" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="118" />
         <source>&amp;Knowledge base</source>
         <translation>&amp;Knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="118" />
+        <location filename="../window.py" line="119" />
         <source>New…</source>
         <translation>New…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="120" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="121" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="123" />
         <source>Stop following folders…</source>
         <translation>Stop following folders…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="136" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="125" />
         <source>Rebuild with current settings</source>
         <translation>Rebuild with current settings</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="126" />
         <source>&amp;Help</source>
         <translation>&amp;Help</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="127" />
         <source>Where is my data…</source>
         <translation>Where is my data…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
-        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="138" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
-        <location filename="../window.py" line="140" />
+        <location filename="../window.py" line="129" />
+        <location filename="../window.py" line="141" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="135" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="132" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="132" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="133" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="134" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="134" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="135" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="141" />
+        <location filename="../window.py" line="142" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
+    </message>
+</context>
+<context>
+    <name>ModelNotice</name>
+    <message>
+        <location filename="../chat_pane.py" line="70" />
+        <source>Open in Models…</source>
+        <translation>Open in Models…</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="71" />
+        <source>Show the recommended model in the Models dialog; it downloads only when you press Pull there</source>
+        <translation>Show the recommended model in the Models dialog; it downloads only when you press Pull there</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="74" />
+        <source>Dismiss</source>
+        <translation>Dismiss</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="75" />
+        <source>Do not show this again</source>
+        <translation>Do not show this again</translation>
     </message>
 </context>
 <context>
@@ -806,77 +829,82 @@
         <translation>Embeddings</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="196" />
+        <location filename="../models_dialog.py" line="199" />
+        <source>Recommended</source>
+        <translation>Recommended</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="202" />
         <source>context {0} tokens</source>
         <translation>context {0} tokens</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="198" />
+        <location filename="../models_dialog.py" line="204" />
         <source>needs about {0} GB RAM</source>
         <translation>needs about {0} GB RAM</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="214" />
+        <location filename="../models_dialog.py" line="220" />
         <source>starting…</source>
         <translation>starting…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="215" />
+        <location filename="../models_dialog.py" line="221" />
         <source>Contacting the model hub for {0}…</source>
         <translation>Contacting the model hub for {0}…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="228" />
+        <location filename="../models_dialog.py" line="234" />
         <source>Cancelling…</source>
         <translation>Cancelling…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="232" />
+        <location filename="../models_dialog.py" line="238" />
         <source>{0} of {1} · {2}/s · {3} left</source>
         <translation>{0} of {1} · {2}/s · {3} left</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="238" />
+        <location filename="../models_dialog.py" line="244" />
         <source>done</source>
         <translation>done</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="239" />
+        <location filename="../models_dialog.py" line="245" />
         <source>Downloaded and verified into {0}</source>
         <translation>Downloaded and verified into {0}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="242" />
+        <location filename="../models_dialog.py" line="248" />
         <source>failed</source>
         <translation>failed</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="246" />
+        <location filename="../models_dialog.py" line="252" />
         <source>cancelled</source>
         <translation>cancelled</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="247" />
+        <location filename="../models_dialog.py" line="253" />
         <source>Cancelled; Pull again to resume where it stopped.</source>
         <translation>Cancelled; Pull again to resume where it stopped.</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="267" />
+        <location filename="../models_dialog.py" line="273" />
         <source>{0} is now {1}</source>
         <translation>{0} is now {1}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="275" />
+        <location filename="../models_dialog.py" line="281" />
         <source>Remove model</source>
         <translation>Remove model</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="276" />
+        <location filename="../models_dialog.py" line="282" />
         <source>Remove {0} from this computer?</source>
         <translation>Remove {0} from this computer?</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="284" />
+        <location filename="../models_dialog.py" line="290" />
         <source>Removed {0}</source>
         <translation>Removed {0}</translation>
     </message>
@@ -936,72 +964,102 @@
 <context>
     <name>SettingsController</name>
     <message>
-        <location filename="../settings_controller.py" line="65" />
+        <location filename="../settings_controller.py" line="72" />
         <source>Could not save the settings: {why}</source>
         <translation>Could not save the settings: {why}</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="83" />
+        <location filename="../settings_controller.py" line="91" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>Index knowledge base '{name}' again with the current embedding model and chunk settings?</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="86" />
+        <location filename="../settings_controller.py" line="94" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>These files are no longer on disk and will be dropped: {files}</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="88" />
+        <location filename="../settings_controller.py" line="96" />
         <source>Rebuild knowledge base</source>
         <translation>Rebuild knowledge base</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="125" />
+        <location filename="../settings_controller.py" line="164" />
+        <source>The bundled model, {bundled}, is a tiny offline default: its answers quote your documents and add little of their own.</source>
+        <translation>The bundled model, {bundled}, is a tiny offline default: its answers quote your documents and add little of their own.</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="169" />
+        <source>The recommended {name} ({languages}, needs about {ram} GB RAM) is downloaded: choose it in Models and press Use.</source>
+        <translation>The recommended {name} ({languages}, needs about {ram} GB RAM) is downloaded: choose it in Models and press Use.</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="172" />
+        <source>For fuller answers, the recommended {name} is an instruct model for {languages}: a {size} download that needs about {ram} GB RAM. Nothing is downloaded until you press Pull in Models.</source>
+        <translation>For fuller answers, the recommended {name} is an instruct model for {languages}: a {size} download that needs about {ram} GB RAM. Nothing is downloaded until you press Pull in Models.</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="180" />
+        <source>English</source>
+        <translation>English</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="180" />
+        <source>Chinese</source>
+        <translation>Chinese</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="182" />
+        <source>many languages</source>
+        <translation>many languages</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="206" />
         <source>{device} · {threads} threads</source>
         <translation>{device} · {threads} threads</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Data folder</source>
         <translation>Data folder</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Settings file</source>
         <translation>Settings file</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Log file</source>
         <translation>Log file</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="133" />
+        <location filename="../settings_controller.py" line="214" />
         <source>Knowledge bases</source>
         <translation>Knowledge bases</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="133" />
+        <location filename="../settings_controller.py" line="214" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="144" />
+        <location filename="../settings_controller.py" line="225" />
         <source>Delete all data</source>
         <translation>Delete all data</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="145" />
+        <location filename="../settings_controller.py" line="226" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="155" />
+        <location filename="../settings_controller.py" line="236" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>Wait for indexing and answers to finish before deleting data.</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="170" />
+        <location filename="../settings_controller.py" line="252" />
         <source>All data deleted.</source>
         <translation>All data deleted.</translation>
     </message>
@@ -1232,14 +1290,26 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../sources_pane.py" line="29" />
+        <location filename="../sources_pane.py" line="48" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>Select a source to read its passage and open its page.</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="37" />
+        <location filename="../sources_pane.py" line="56" />
         <source>Sources</source>
         <translation>Sources</translation>
+    </message>
+    <message>
+        <location filename="../sources_pane.py" line="89" />
+        <source>quoted in the answer</source>
+        <translation>quoted in the answer</translation>
+    </message>
+    <message>
+        <location filename="../sources_pane.py" line="92" />
+        <location filename="../sources_pane.py" line="93" />
+        <location filename="../sources_pane.py" line="125" />
+        <source>«{quote}»</source>
+        <translation>«{quote}»</translation>
     </message>
 </context>
 <context>

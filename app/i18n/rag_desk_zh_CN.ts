@@ -9,13 +9,13 @@
     </message>
     <message>
         <location filename="../chat_controller.py" line="94" />
-        <location filename="../chat_controller.py" line="167" />
+        <location filename="../chat_controller.py" line="168" />
         <source>answering…</source>
         <translation>正在回答…</translation>
     </message>
     <message>
         <location filename="../chat_controller.py" line="106" />
-        <location filename="../chat_controller.py" line="167" />
+        <location filename="../chat_controller.py" line="168" />
         <source>stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -35,72 +35,72 @@
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="145" />
+        <location filename="../chat_controller.py" line="146" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>模型没有给出回答；请换一种问法。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="169" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="169" />
+        <location filename="../chat_controller.py" line="170" />
         <source>ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="239" />
+        <location filename="../chat_controller.py" line="241" />
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="239" />
+        <location filename="../chat_controller.py" line="241" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="248" />
+        <location filename="../chat_controller.py" line="250" />
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="248" />
+        <location filename="../chat_controller.py" line="250" />
         <source>Delete this conversation?</source>
         <translation>删除这个对话？</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="263" />
+        <location filename="../chat_controller.py" line="265" />
         <source>There is no saved conversation to export yet.</source>
         <translation>还没有可导出的已保存对话。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="267" />
+        <location filename="../chat_controller.py" line="269" />
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="268" />
+        <location filename="../chat_controller.py" line="270" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="278" />
+        <location filename="../chat_controller.py" line="280" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}：无法写入文件（{why}）</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="283" />
+        <location filename="../chat_controller.py" line="285" />
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="307" />
+        <location filename="../chat_controller.py" line="309" />
         <source>Only the selected documents ({n})</source>
         <translation>仅限选中的文档（{n}）</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="308" />
+        <location filename="../chat_controller.py" line="310" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
@@ -108,52 +108,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../chat_pane.py" line="54" />
+        <location filename="../chat_pane.py" line="99" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>输入问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="57" />
+        <location filename="../chat_pane.py" line="102" />
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="59" />
+        <location filename="../chat_pane.py" line="104" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="60" />
+        <location filename="../chat_pane.py" line="105" />
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="62" />
+        <location filename="../chat_pane.py" line="107" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="63" />
+        <location filename="../chat_pane.py" line="108" />
         <source>Answer from the documents selected on the left only</source>
         <translation>只根据左侧选中的文档回答</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="64" />
+        <location filename="../chat_pane.py" line="109" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="65" />
+        <location filename="../chat_pane.py" line="110" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>复制最后一个回答及其来源（Ctrl+Shift+C）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="67" />
+        <location filename="../chat_pane.py" line="112" />
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="68" />
+        <location filename="../chat_pane.py" line="113" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>重新回答上一个问题（Ctrl+R）</translation>
     </message>
@@ -532,185 +532,208 @@
         <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../window.py" line="99" />
+        <location filename="../window.py" line="100" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="100" />
+        <location filename="../window.py" line="101" />
         <source>Add documents…</source>
         <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="101" />
+        <location filename="../window.py" line="102" />
         <source>Add a folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="102" />
+        <location filename="../window.py" line="103" />
         <source>Follow a folder…</source>
         <translation>跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="103" />
+        <location filename="../window.py" line="104" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="105" />
+        <location filename="../window.py" line="106" />
         <source>Export chat to Markdown…</source>
         <translation>将对话导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="106" />
+        <location filename="../window.py" line="107" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="107" />
+        <location filename="../window.py" line="108" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="109" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>下载、选择和删除 LLM 与嵌入模型</translation>
     </message>
     <message>
-        <location filename="../window.py" line="110" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="137" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="112" />
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="113" />
+        <location filename="../window.py" line="133" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="113" />
+        <location filename="../window.py" line="114" />
         <source>Regenerate answer</source>
         <translation>重新生成回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="115" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="116" />
         <source>Stop answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="136" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="118" />
         <source>&amp;Knowledge base</source>
         <translation>知识库(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="118" />
+        <location filename="../window.py" line="119" />
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="120" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="121" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="123" />
         <source>Stop following folders…</source>
         <translation>停止跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="136" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="125" />
         <source>Rebuild with current settings</source>
         <translation>按当前设置重建</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="126" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="127" />
         <source>Where is my data…</source>
         <translation>我的数据在哪里…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
-        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="138" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
-        <location filename="../window.py" line="140" />
+        <location filename="../window.py" line="129" />
+        <location filename="../window.py" line="141" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="135" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="132" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="132" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="133" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="134" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="134" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="135" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="141" />
+        <location filename="../window.py" line="142" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelNotice</name>
+    <message>
+        <location filename="../chat_pane.py" line="70" />
+        <source>Open in Models…</source>
+        <translation>在“模型”中查看…</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="71" />
+        <source>Show the recommended model in the Models dialog; it downloads only when you press Pull there</source>
+        <translation>在“模型”对话框中显示推荐的模型；只有在那里点击“下载”才会下载</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="74" />
+        <source>Dismiss</source>
+        <translation>不再提示</translation>
+    </message>
+    <message>
+        <location filename="../chat_pane.py" line="75" />
+        <source>Do not show this again</source>
+        <translation>以后不再显示此提示</translation>
     </message>
 </context>
 <context>
@@ -806,77 +829,82 @@
         <translation>嵌入</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="196" />
+        <location filename="../models_dialog.py" line="199" />
+        <source>Recommended</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <location filename="../models_dialog.py" line="202" />
         <source>context {0} tokens</source>
         <translation>上下文 {0} 个词元</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="198" />
+        <location filename="../models_dialog.py" line="204" />
         <source>needs about {0} GB RAM</source>
         <translation>需要约 {0} GB 内存</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="214" />
+        <location filename="../models_dialog.py" line="220" />
         <source>starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="215" />
+        <location filename="../models_dialog.py" line="221" />
         <source>Contacting the model hub for {0}…</source>
         <translation>正在连接模型仓库获取 {0}…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="228" />
+        <location filename="../models_dialog.py" line="234" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="232" />
+        <location filename="../models_dialog.py" line="238" />
         <source>{0} of {1} · {2}/s · {3} left</source>
         <translation>{0} / {1} · {2}/秒 · 剩余 {3}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="238" />
+        <location filename="../models_dialog.py" line="244" />
         <source>done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="239" />
+        <location filename="../models_dialog.py" line="245" />
         <source>Downloaded and verified into {0}</source>
         <translation>已下载并校验，保存在 {0}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="242" />
+        <location filename="../models_dialog.py" line="248" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="246" />
+        <location filename="../models_dialog.py" line="252" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="247" />
+        <location filename="../models_dialog.py" line="253" />
         <source>Cancelled; Pull again to resume where it stopped.</source>
         <translation>已取消；再次点击“下载”可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="267" />
+        <location filename="../models_dialog.py" line="273" />
         <source>{0} is now {1}</source>
         <translation>{0} 现在是 {1}</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="275" />
+        <location filename="../models_dialog.py" line="281" />
         <source>Remove model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="276" />
+        <location filename="../models_dialog.py" line="282" />
         <source>Remove {0} from this computer?</source>
         <translation>从这台电脑上删除 {0}？</translation>
     </message>
     <message>
-        <location filename="../models_dialog.py" line="284" />
+        <location filename="../models_dialog.py" line="290" />
         <source>Removed {0}</source>
         <translation>已删除 {0}</translation>
     </message>
@@ -936,72 +964,102 @@
 <context>
     <name>SettingsController</name>
     <message>
-        <location filename="../settings_controller.py" line="65" />
+        <location filename="../settings_controller.py" line="72" />
         <source>Could not save the settings: {why}</source>
         <translation>无法保存设置：{why}</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="83" />
+        <location filename="../settings_controller.py" line="91" />
         <source>Index knowledge base '{name}' again with the current embedding model and chunk settings?</source>
         <translation>用当前的嵌入模型和分块设置重新索引知识库“{name}”？</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="86" />
+        <location filename="../settings_controller.py" line="94" />
         <source>These files are no longer on disk and will be dropped: {files}</source>
         <translation>这些文件已不在磁盘上，将被移除：{files}</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="88" />
+        <location filename="../settings_controller.py" line="96" />
         <source>Rebuild knowledge base</source>
         <translation>重建知识库</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="125" />
+        <location filename="../settings_controller.py" line="164" />
+        <source>The bundled model, {bundled}, is a tiny offline default: its answers quote your documents and add little of their own.</source>
+        <translation>内置模型 {bundled} 是一个很小的离线默认模型：它的回答会引用你的文档，但自己补充的内容很少。</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="169" />
+        <source>The recommended {name} ({languages}, needs about {ram} GB RAM) is downloaded: choose it in Models and press Use.</source>
+        <translation>推荐的 {name}（{languages}，约需 {ram} GB 内存）已下载：在“模型”中选中它并点击“使用”。</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="172" />
+        <source>For fuller answers, the recommended {name} is an instruct model for {languages}: a {size} download that needs about {ram} GB RAM. Nothing is downloaded until you press Pull in Models.</source>
+        <translation>想要更完整的回答，推荐 {name}：支持{languages}的指令模型，需下载 {size}，约需 {ram} GB 内存。在“模型”中点击“下载”之前，不会下载任何内容。</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="180" />
+        <source>English</source>
+        <translation>英语</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="180" />
+        <source>Chinese</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="182" />
+        <source>many languages</source>
+        <translation>多种语言</translation>
+    </message>
+    <message>
+        <location filename="../settings_controller.py" line="206" />
         <source>{device} · {threads} threads</source>
         <translation>{device} · {threads} 个线程</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Data folder</source>
         <translation>数据文件夹</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Settings file</source>
         <translation>设置文件</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="132" />
+        <location filename="../settings_controller.py" line="213" />
         <source>Log file</source>
         <translation>日志文件</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="133" />
+        <location filename="../settings_controller.py" line="214" />
         <source>Knowledge bases</source>
         <translation>知识库</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="133" />
+        <location filename="../settings_controller.py" line="214" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="144" />
+        <location filename="../settings_controller.py" line="225" />
         <source>Delete all data</source>
         <translation>删除全部数据</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="145" />
+        <location filename="../settings_controller.py" line="226" />
         <source>Delete every knowledge base, chat, cached model and the log in {home}? Your document files are not touched. This cannot be undone.</source>
         <translation>删除 {home} 中的所有知识库、对话、缓存的模型和日志？你的文档文件不受影响。此操作无法撤销。</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="155" />
+        <location filename="../settings_controller.py" line="236" />
         <source>Wait for indexing and answers to finish before deleting data.</source>
         <translation>请等待索引和回答完成后再删除数据。</translation>
     </message>
     <message>
-        <location filename="../settings_controller.py" line="170" />
+        <location filename="../settings_controller.py" line="252" />
         <source>All data deleted.</source>
         <translation>全部数据已删除。</translation>
     </message>
@@ -1232,14 +1290,26 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../sources_pane.py" line="29" />
+        <location filename="../sources_pane.py" line="48" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>选择一个来源以阅读其段落并打开对应页面。</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="37" />
+        <location filename="../sources_pane.py" line="56" />
         <source>Sources</source>
         <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../sources_pane.py" line="89" />
+        <source>quoted in the answer</source>
+        <translation>回答中引用了此处</translation>
+    </message>
+    <message>
+        <location filename="../sources_pane.py" line="92" />
+        <location filename="../sources_pane.py" line="93" />
+        <location filename="../sources_pane.py" line="125" />
+        <source>«{quote}»</source>
+        <translation>「{quote}」</translation>
     </message>
 </context>
 <context>

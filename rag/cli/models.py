@@ -25,7 +25,8 @@ def models_list(as_json: bool) -> int:
     from models.catalog import status
     from rag import load_settings
 
-    rows = status(_models_dir(), load_settings())
+    settings = load_settings()
+    rows = status(_models_dir(), settings)
     if as_json:
         emit_json({"models": [dict(r.entry.to_json(), installed=r.installed, in_use=r.in_use,
                                    setting_value=r.value if r.installed else None) for r in rows]})
@@ -43,10 +44,41 @@ def models_list(as_json: bool) -> int:
             size = format_bytes(e.size) if e.size else "?"
             click.echo(f" {mark} {e.name:<40} {e.source:<7} {size:>9}  {e.licence or '-':<11} {langs:<10} "
                        f"{ctx:<10} {ram}")
-            if e.note:
-                click.echo(f"     {e.note}")
+            if e.note or e.recommended:
+                click.echo(f"     {e.note}" + ("  [recommended]" if e.recommended else ""))
     click.echo("\n* in use   + installed   (pull NAME to download, use NAME to switch)", err=True)
+    note = upgrade_note(rows, settings)
+    if note:
+        click.echo("\n" + note, err=True)
     return 0
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish"}
+
+
+def upgrade_note(rows, settings) -> str | None:
+    """While the bundled LLM answers: say it is a tiny default and how to get the catalog's
+    recommended model (name, size, RAM, the exact commands). None otherwise."""
+    from models.catalog import bundled_llm_in_use, recommended_llm
+    from models.download import format_bytes
+
+    bundled = bundled_llm_in_use(settings, [r.entry for r in rows])
+    pick = recommended_llm([r.entry for r in rows])
+    if bundled is None or pick is None:
+        return None
+    installed = next((r.installed for r in rows if r.entry.name == pick.name), False)
+    langs = " + ".join(LANGUAGE_NAMES.get(code, code) for code in pick.languages if code != "multi") or "multilingual"
+    facts = [f"{format_bytes(pick.size)} download" if pick.size else "", f"about {pick.ram_gb:g} GB RAM"
+             if pick.ram_gb else ""]
+    lines = [f"note: the bundled {bundled.name} is a tiny offline default (a {bundled.params_b:g}B base model): "
+             "its answers quote your documents and add little of their own.",
+             f"      Recommended: {pick.name}, {'an instruct' if pick.chat_template else 'a'} model for {langs} "
+             f"({', '.join(f for f in facts if f)}).",
+             "      Nothing is downloaded until you run:" if not installed else "      It is downloaded; switch with:"]
+    if not installed:
+        lines.append(f"        rag-cli models pull {pick.name}")
+    lines.append(f"        rag-cli models use {pick.name}")
+    return "\n".join(lines)
 
 
 def _progress_printer():

@@ -107,6 +107,16 @@ def test_the_window_speaks_chinese_when_asked(qtbot, make_engine):
         window.conversation.selection_changed()  # text of a controller (its own translation context)
         assert window.chat.only_selected.text() == "仅限选中的文档"
         assert dict(window.preferences.data_places()).keys() >= {"数据文件夹", "设置文件", "日志文件"}
+        notice = window.chat.notice.text.text()  # the bundled model's notice, facts from the catalog
+        assert notice.startswith("内置模型 gemma-3-270m-q4_k_m 是一个很小的离线默认模型")
+        assert "支持英语 + 中文的指令模型" in notice
+        assert window.chat.notice.open_button.text() == "在“模型”中查看…"
+        from rag import Quote, Source
+
+        source = Source(1, "a.pdf", "/a.pdf", 2, 2, 0.03, "端口是 8443。其他内容。")
+        quote = Quote(1, "a.pdf", "/a.pdf", 2, "端口是 8443。", 0, 9)
+        window.sources.set_sources([source], [quote], "「端口是 8443。」 [1]")
+        assert window.sources.texts() == ["[1] a.pdf p.2 · 回答中引用了此处\n「端口是 8443。」"]
     finally:
         from PySide6.QtCore import QTranslator
 

@@ -50,6 +50,55 @@ def test_catalog_is_data_with_the_bundled_defaults():
     assert all(e.chat_template for e in hub if e.kind == "llm")
 
 
+def test_the_catalog_recommends_one_english_and_chinese_instruct_llm(rag_home):
+    from types import SimpleNamespace
+
+    from rag import Settings
+    from rag.settings import BUNDLED_LLM
+
+    entries = catalog.builtin_entries()
+    pick = catalog.recommended_llm()
+    assert [e.name for e in entries if e.recommended] == [pick.name] == ["qwen2.5-1.5b-instruct-q4_k_m"]
+    assert pick.kind == "llm" and pick.source == "hub" and pick.chat_template and {"en", "zh"} <= set(pick.languages)
+    assert pick.size == 1117320768 and pick.ram_gb == 1.6
+    assert catalog.recommended_llm([e for e in entries if not e.recommended]) is None
+    # your own entries cannot make themselves the recommendation
+    mine = catalog.add_user_entry(rag_home / "models", catalog.CatalogEntry("mine", "llm", "hub", repo="a/b",
+                                                                           files=("m.gguf",), recommended=True))
+    assert catalog.recommended_llm([mine, *entries]) == pick
+    assert catalog.load_catalog(rag_home / "models")[-1].recommended  # kept in my-models.toml all the same
+
+    assert catalog.bundled_llm_in_use(Settings()).name == "gemma-3-270m-q4_k_m"
+    assert catalog.bundled_llm_in_use(SimpleNamespace(llm_backend="llama", llm_model="/models/qwen.gguf")) is None
+    assert catalog.bundled_llm_in_use(SimpleNamespace(llm_backend="openai", llm_model=BUNDLED_LLM)) is None
+
+
+def test_cli_list_recommends_the_download_while_the_bundled_llm_answers(hub_env, rag_home, models_dir):
+    from models.bundled import llm_path
+
+    proc = cli("models", "list", home=rag_home)
+    assert proc.returncode == 0, proc.stderr
+    assert "note:" not in proc.stdout and "qwen2.5-1.5b-instruct-q4_k_m" in proc.stdout  # the table is unchanged
+    note = proc.stderr[proc.stderr.index("note: "):]
+    assert note.splitlines() == [
+        "note: the bundled gemma-3-270m-q4_k_m is a tiny offline default (a 0.27B base model): its answers quote "
+        "your documents and add little of their own.",
+        "      Recommended: qwen2.5-1.5b-instruct-q4_k_m, an instruct model for English + Chinese (1.1 GB download, "
+        "about 1.6 GB RAM).",
+        "      Nothing is downloaded until you run:",
+        "        rag-cli models pull qwen2.5-1.5b-instruct-q4_k_m",
+        "        rag-cli models use qwen2.5-1.5b-instruct-q4_k_m"]
+    listed = {m["name"]: m for m in json.loads(cli("models", "list", "--json", home=rag_home).stdout)["models"]}
+    assert [n for n, m in listed.items() if m["recommended"]] == ["qwen2.5-1.5b-instruct-q4_k_m"]
+    assert hub_env.log == []  # listing never contacts the hub
+
+    # another LLM in use: no note
+    assert cli("models", "add", "my-gemma", str(llm_path(models_dir)), home=rag_home).returncode == 0
+    assert cli("models", "use", "my-gemma", home=rag_home).returncode == 0
+    proc = cli("models", "list", home=rag_home)
+    assert proc.returncode == 0 and "note:" not in proc.stderr and "* my-gemma" in proc.stdout
+
+
 # ---- GGUF header and memory ----------------------------------------------------------------
 
 
