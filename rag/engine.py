@@ -12,14 +12,17 @@ wires together (see the README's map): `rag.store.library` (knowledge bases and 
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from rag.answer.question import make_question
 from rag.answer.stream import Answerer
-from rag.events import Abstained, AnswerDone, AnswerEvent, ChatSaved, IngestEvent
+from rag.errors import DatabaseDamagedError
+from rag.events import Abstained, AnswerDone, AnswerEvent, ChatSaved, FileIndexed, IngestEvent
 from rag.ingest.jobs import Indexer
 from rag.parts import EMBEDDER_FIELDS, STORE_FIELDS, Parts
 from rag.search.searcher import Searcher, SearchResult
@@ -39,8 +42,10 @@ class Engine:
                  embedder=None, generator=None, store=None):
         self._wire(settings or load_settings(), Path(home) if home else data_dir(), embedder, generator, store)
 
-    def _wire(self, settings: Settings, home: Path, embedder, generator, store) -> None:
+    def _wire(self, settings: Settings, home: Path, embedder, generator, store, writer=None) -> None:
         self.parts = Parts(settings, home, embedder=embedder, generator=generator, store=store)
+        if writer is not None:  # the lock held while the parts are rebuilt stays the one held
+            self.parts.__dict__["writer"] = writer
         self.library = Library(self.parts)
         self.indexer = Indexer(self.parts, self.library)
         self.searcher = Searcher(self.parts, self.library)
@@ -101,8 +106,30 @@ class Engine:
     def list_kbs(self) -> list[KbInfo]:
         return self.library.list_kbs()
 
-    def create_kb(self, name: str) -> KnowledgeBase:
-        return self.library.create_kb(name)
+    def create_kb(self, name: str, embedder: str | None = None) -> KnowledgeBase:
+        """A new knowledge base; `embedder` (a catalog name or alias such as "e5" or "minilm",
+        or an embedding_model value) is the one it is built with, else the embedding_model setting."""
+        return self.library.create_kb(name, self.embedder_setting(embedder) if embedder else None)
+
+    def embedder_setting(self, choice: str) -> str:
+        """The embedding_model value for `choice`: a catalog embedding model's name or alias
+        (refused when it is not installed, with how to install it), or such a value itself."""
+        from models import catalog
+        from models.errors import ModelError
+
+        try:
+            entry = catalog.find(self.parts.models_dir, choice)
+        except ModelError:
+            return choice  # a "bundled:…" value, a folder, a model id: checked where it loads
+        if entry.kind != "embedding":
+            raise ModelError(f"{entry.name} is an LLM, not an embedding model; see `rag-cli models list`")
+        return catalog.use(entry, self.parts.models_dir)[1]
+
+    def embedder_suggestion(self, kb: str | None = None, ui_language: str | None = None, measure: bool = True):
+        """A suggestion to index `kb` again with the multilingual e5 embedder (most of its text is
+        Chinese, or the app speaks Chinese), with the time that takes here; None when there is
+        none. See `rag.store.library.EmbedderSuggestion`; `reindex_kb(kb, embedder=s.setting)` acts on it."""
+        return self.library.embedder_suggestion(kb, ui_language, measure)
 
     def rename_kb(self, old: str, new: str) -> KnowledgeBase:
         return self.library.rename_kb(old, new)
@@ -141,11 +168,22 @@ class Engine:
                 cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
         return self.indexer.reindex(files, kb, cancel)
 
-    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
-        return self.indexer.reindex_kb(kb, cancel)
+    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None,
+                   embedder: str | None = None) -> Iterator[IngestEvent]:
+        """Index `kb` again with the current chunk settings and its own embedder, or with
+        `embedder` (as for create_kb): switching a knowledge base's embedder is this rebuild."""
+        return self.indexer.reindex_kb(kb, cancel, self.embedder_setting(embedder) if embedder else None)
 
     def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
         return self.indexer.sync(kb, cancel)
+
+    def page_texts(self, path: str | Path, cancel: threading.Event | None = None) -> list[str]:
+        """A document's text, page by page (index 0 = page 1), read again from its file: for
+        DOCX, EPUB and HTML each page is a section, in the raw text that sources' and quotes'
+        character offsets index (what a text view highlights); for PDFs the cleaned page text."""
+        from rag.ingest.preview import read_page_texts
+
+        return read_page_texts(Path(path), self.settings, cancel)
 
     # ---- questions ------------------------------------------------------------------------
 
@@ -196,12 +234,61 @@ class Engine:
     # ---- the data folder -------------------------------------------------------------------
 
     def doctor(self, kb: str | None = None, repair: bool = False) -> list:
-        """Findings (rag.store.doctor.Finding) for knowledge base `kb`, or all of them."""
-        from rag.store.doctor import check
+        """Findings (rag.store.doctor.Finding) for knowledge base `kb`, or all of them. With
+        `repair`: a damaged catalog is put back from its last copy (or moved aside), orphans
+        are deleted, the lexical index is rebuilt, and files whose chunks are gone (a deleted
+        vector store) are indexed again from their sources. Without, nothing is written."""
+        from rag.store.doctor import Finding, check
 
-        names = [kb] if kb else [k.name for k in self.list_kbs()]
+        if not repair:
+            try:
+                names = [kb] if kb else [k.name for k in self.list_kbs()]
+                return [f for name in names for f in check(self.parts, self.library.recovery, name, False)]
+            except DatabaseDamagedError as err:
+                return [Finding("-", "damaged-catalog", str(err))]
         with self.parts.writer:
-            return [f for name in names for f in check(self.parts, self.library.recovery, name, repair)]
+            findings = self._restore_catalog()
+            names = [kb] if kb else [k.name for k in self.list_kbs()]
+            for name in names:
+                found = check(self.parts, self.library.recovery, name, True)
+                findings += found
+                paths = [f.path for f in found if f.path]
+                if paths:
+                    events = list(self.indexer.reindex(paths, name))
+                    done = sum(isinstance(e, FileIndexed) for e in events)
+                    findings.append(Finding(name, "reindexed", f"indexed {done} of {len(paths)} file(s) again from "
+                                                               "their sources", repaired=done == len(paths)))
+            self.parts.catalog.backup()
+            return findings
+
+    def _restore_catalog(self) -> list:
+        """A damaged catalog file gives way to the copy kept after the last change (or to a new,
+        empty one when there is no copy); the damaged file is kept beside it."""
+        from rag.store.doctor import Finding
+
+        try:
+            problem = self.parts.catalog.damage()
+        except DatabaseDamagedError as err:  # cannot even be opened
+            problem = str(err)
+        if problem is None:
+            return []
+        catalog = self.home / "catalog.sqlite3"
+        backup = catalog.with_name(catalog.name + ".bak")
+        self.parts.close()
+        kept = catalog.with_name(f"{catalog.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(catalog, kept)
+        for extra in ("-wal", "-shm"):
+            Path(f"{catalog}{extra}").unlink(missing_ok=True)
+        if backup.is_file():
+            shutil.copyfile(backup, catalog)
+            how = f"put back the copy kept after the last change ({backup.name})"
+        else:
+            how = "no copy was kept: it starts empty; ingest your documents again"
+        old = self.parts
+        self._wire(old.settings, self.home, old.embedder_loaded, None if old._own_generator else old._generator,
+                   None, old.writer)
+        what = problem.split(";")[0] if "is damaged" in problem else f"catalog.sqlite3 is damaged ({problem})"
+        return [Finding("-", "damaged-catalog", f"{what}; moved to {kept.name} and {how}", repaired=True)]
 
     def data_places(self) -> list[tuple[str, Path]]:
         """(what, where) of everything RAG Desk keeps, for "where is my data": what is one of

@@ -11,7 +11,9 @@ area. `RagError` and `ModelError` are defined in `models.errors` (the model laye
     │   └── DownloadCancelled      models.errors: the user stopped a pull (resumable)
     ├── KnowledgeBaseError         unknown / duplicate knowledge base, store mismatch, bad state
     │   ├── WriterBusyError        another process or thread is writing to the data folder
-    │   └── EmbeddingMismatchError the knowledge base was built with another embedding model
+    │   ├── EmbeddingMismatchError the knowledge base was built with another embedding model
+    │   ├── DatabaseDamagedError   catalog.sqlite3 or chats.sqlite3 is damaged (names the way back)
+    │   └── ReadOnlyDataError      the data folder cannot be written (reading still works)
     ├── GenerationError            the LLM (in-process or a server) failed while answering
     ├── OcrError                   OCR could not read one page (the page is reported, the file goes on)
     │   ├── OcrUnavailableError    no OCR engine can run here
@@ -19,6 +21,10 @@ area. `RagError` and `ModelError` are defined in `models.errors` (the model laye
     └── DocumentError              one input file cannot be ingested (the batch goes on)
         ├── FileMissingError, UnreadableFileError, UnsupportedFileError, EmptyFileError
         ├── NotAPdfError, CorruptPdfError, EncryptedPdfError
+        ├── NotADocumentError          a .docx/.epub/.html whose content is something else
+        ├── CorruptDocumentError       a damaged or truncated .docx/.epub (or its ZIP)
+        │   └── ArchiveBombError       a ZIP that unpacks to far more than any document (a zip bomb)
+        ├── DrmProtectedError          an EPUB locked by DRM
         ├── NoTextLayerError, UndecodableTextError, NoTextError
         └── ParseTimeoutError, ParserCrashedError   the reader child stalled or died
 """
@@ -31,10 +37,11 @@ from models.errors import DownloadCancelled, ModelError, RagError
 
 __all__ = [
     "RagError", "SettingsError", "ModelError", "DownloadCancelled", "KnowledgeBaseError", "WriterBusyError",
-    "EmbeddingMismatchError", "GenerationError", "OcrError", "OcrUnavailableError", "OcrTimeoutError",
-    "DocumentError", "FileMissingError", "UnreadableFileError", "UnsupportedFileError", "EmptyFileError",
+    "EmbeddingMismatchError", "DatabaseDamagedError", "ReadOnlyDataError", "GenerationError", "OcrError",
+    "OcrUnavailableError", "OcrTimeoutError", "DocumentError", "FileMissingError", "UnreadableFileError", "UnsupportedFileError", "EmptyFileError",
     "NotAPdfError", "CorruptPdfError", "EncryptedPdfError", "NoTextLayerError", "UndecodableTextError",
     "NoTextError", "ParseTimeoutError", "ParserCrashedError",
+    "NotADocumentError", "CorruptDocumentError", "ArchiveBombError", "DrmProtectedError",
 ]
 
 
@@ -52,6 +59,23 @@ class WriterBusyError(KnowledgeBaseError):
 
 class EmbeddingMismatchError(KnowledgeBaseError):
     pass
+
+
+class DatabaseDamagedError(KnowledgeBaseError):
+    """A SQLite file of the data folder is damaged; `path` names it."""
+
+    def __init__(self, path: Path, what: str, detail: str, advice: str):
+        self.path = Path(path)
+        super().__init__(f"{self.path.name} ({what}) is damaged ({detail}); {advice}")
+
+
+class ReadOnlyDataError(KnowledgeBaseError):
+    """The data folder cannot be written: reading works, changing does not."""
+
+    def __init__(self, folder: Path, why: str):
+        self.folder = Path(folder)
+        super().__init__(f"the data folder {self.folder} is read-only ({why}): RAG Desk can read it but not change "
+                         "it; make it writable, or set RAG_HOME to a folder you can write")
 
 
 class GenerationError(RagError):
@@ -92,7 +116,7 @@ class UnreadableFileError(DocumentError):
 
 
 class UnsupportedFileError(DocumentError):
-    reason_template = "unsupported file type; RAG Desk reads .pdf, .txt and .md files"
+    reason_template = "unsupported file type; RAG Desk reads .pdf, .docx, .epub, .html, .txt and .md files"
 
 
 class EmptyFileError(DocumentError):
@@ -111,6 +135,26 @@ class EncryptedPdfError(DocumentError):
     reason_template = (
         "the PDF is password protected; open it in a PDF viewer, save an unprotected copy, and add that"
     )
+
+
+class NotADocumentError(DocumentError):
+    """The content is not what the file's name says (a text file named .docx, an old .doc)."""
+
+    reason_template = "the file's content does not match its name; check that this is the document you meant"
+
+
+class CorruptDocumentError(DocumentError):
+    reason_template = "the document is damaged or truncated; re-download it or save it again from its application"
+
+
+class ArchiveBombError(CorruptDocumentError):
+    reason_template = ("the file unpacks to far more data than any document holds (a ZIP bomb); it was not "
+                       "read: check where it came from")
+
+
+class DrmProtectedError(DocumentError):
+    reason_template = ("the EPUB is locked by DRM (encrypted by its seller), so its text cannot be read; add a "
+                       "DRM-free copy of the book")
 
 
 class NoTextLayerError(DocumentError):

@@ -78,6 +78,15 @@ class FileFailed(_Named):
 
 
 @dataclass(frozen=True)
+class FileIgnored(_Named):
+    """A file inside an ingested folder that is not a document RAG Desk reads (counted in
+    IngestDone.ignored; `rag-cli ingest -v` lists them)."""
+
+    path: Path
+    reason: str = "not a document RAG Desk reads (.pdf, .docx, .epub, .html, .txt, .md)"
+
+
+@dataclass(frozen=True)
 class FileRemoved(_Named):
     """A watched folder's file is gone from disk, so it left the knowledge base."""
 
@@ -93,12 +102,22 @@ class IngestDone:
     seconds: float
     cancelled: bool = False
     removed: int = 0
+    ignored: int = 0  # files inside the folders that are not documents
 
 
-IngestEvent = FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | FileRemoved | IngestDone
+IngestEvent = (FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | FileRemoved | FileIgnored
+               | IngestDone)
 
 
 # ---- answering ---------------------------------------------------------------------------
+
+
+# Documents whose "pages" are sections (rag.ingest.readers.sections): cited by location, not page.
+SECTION_SUFFIXES = (".docx", ".epub", ".html", ".htm", ".xhtml")
+
+
+def cited_by_section(file: str) -> bool:
+    return file.lower().endswith(SECTION_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -117,8 +136,13 @@ class Source:
     char_end: int = 0
     ocr: bool = False  # the passage was read by OCR from a scanned page
     offsets: str = ""  # its text index -> raw page offset map (rag.ingest.chunking.encode_offsets)
+    # Where it starts: a PDF's outline title or a Markdown heading; for DOCX, EPUB and HTML,
+    # whose "pages" are sections, its location: '§3.2 "Installing" ¶4'.
+    section: str = ""
 
     def label(self) -> str:
+        if self.section and cited_by_section(self.file):
+            return f"{self.file} {self.section}"
         pages = f"p.{self.page}" if self.page == self.page_end else f"pp.{self.page}-{self.page_end}"
         return f"{self.file} {pages}" + (" (OCR)" if self.ocr else "")
 
@@ -132,6 +156,7 @@ class Source:
             "score": round(float(self.score), 6),
             "text": self.text,
             "ocr": self.ocr,
+            "section": self.section,
         }
 
 

@@ -13,6 +13,7 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
+from models.locate import embedder_setting as recorded_setting
 from rag.settings import Settings
 
 LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed", "memory_limit_mb", "llm_backend",
@@ -36,6 +37,8 @@ class Parts:
         self._store = None
         self._store_lock = threading.Lock()
         self._query_vectors: dict = {}
+        self._kb_embedders: dict[str, object] = {}  # recorded model name -> embedder, for knowledge
+        self._kb_embedders_lock = threading.Lock()  # bases built with another than the settings' one
         self.embed_stats = {"chunks": 0, "embedded": 0}  # chunks stored / texts actually embedded
 
     @property
@@ -91,14 +94,76 @@ class Parts:
         """The embedder if one is built, else None (nothing is loaded to answer)."""
         return self._embedder
 
-    def embed_query(self, text: str):
-        """A query's vector, remembered for the last few queries; cleared with the embedder."""
-        vec = self._query_vectors.get(text)
+    def embedder_for(self, kb=None):
+        """The embedder that reads and extends knowledge base `kb`: the one it records (it was
+        built, or created, with it), else the settings' `embedding_model` (a new knowledge base).
+        Raises EmbeddingMismatchError, saying how to get it, when the recorded one is not here."""
+        recorded = getattr(kb, "embed_model", None)
+        if recorded is None or (self._embedder is not None and self._embedder.name == recorded):
+            return self.embedder
+        emb = self._kb_embedders.get(recorded)
+        if emb is not None:
+            return emb
+        if self._embedder is None and self._settings_embedder_name() == recorded:
+            return self.embedder
+        return self.embedder_for_setting(recorded_setting(recorded), kb)
+
+    def add_embedder(self, embedder) -> None:
+        """Read and build knowledge bases recorded with `embedder.name` with this (loaded)
+        embedder; the caller keeps owning it (tests and benchmarks share one)."""
+        with self._kb_embedders_lock:
+            self._kb_embedders[embedder.name] = embedder
+
+    def embedder_for_setting(self, setting: str, kb=None):
+        """The embedder an embedding_model value names, built once (the settings' own one when
+        it is that model); `kb`: the knowledge base that needs it, for the error message."""
+        if setting == self.settings.embedding_model:
+            return self.embedder
+        with self._kb_embedders_lock:
+            for known in (self._embedder, *self._kb_embedders.values()):
+                if known is not None and getattr(known, "setting", None) == setting:
+                    return known
+            emb = self.new_embedder(setting, kb)
+            if self._embedder is not None and emb.name == self._embedder.name:
+                return self._embedder
+            return self._kb_embedders.setdefault(emb.name, emb)
+
+    def new_embedder(self, setting: str, kb=None):
+        """An embedder for `setting` with the settings' device, batch size and backend. With
+        `kb`, an embedder that is not available says which knowledge base needs it."""
+        from rag.embed.embedder import Embedder
+        from rag.errors import EmbeddingMismatchError, RagError
+
+        s = self.settings
+        try:
+            return Embedder(setting, s.embedding_device, s.embedding_batch_size, s.embedding_backend, self.models_dir)
+        except RagError as err:
+            if kb is None:
+                raise
+            raise EmbeddingMismatchError(
+                f"knowledge base '{kb.name}' was built with embedding model '{kb.embed_model}', which cannot be "
+                f"loaded here ({err}); install it, or index the knowledge base again with another embedder "
+                f"(`rag-cli reindex --all --kb \"{kb.name}\" --embedder NAME`, see `rag-cli models list`)") from None
+
+    def _settings_embedder_name(self) -> str | None:
+        from models.locate import resolve_embedder
+
+        try:
+            return resolve_embedder(self.settings.embedding_model)[0]
+        except Exception:
+            return None
+
+    def embed_query(self, text: str, kb=None):
+        """A query's vector by the embedder of knowledge base `kb` (the settings' one when None),
+        remembered for the last few queries; cleared with the embedder."""
+        emb = self.embedder_for(kb)
+        key = (emb.name, text)
+        vec = self._query_vectors.get(key)
         if vec is None:
-            vec = self.embedder.embed_query(text)
+            vec = emb.embed_query(text)
             if len(self._query_vectors) >= QUERY_CACHE:
                 self._query_vectors.clear()
-            self._query_vectors[text] = vec
+            self._query_vectors[key] = vec
         return vec
 
     @property
@@ -146,6 +211,7 @@ class Parts:
             self._drop_generator()
         if changed & set(EMBEDDER_FIELDS):
             self._embedder = None
+            self._kb_embedders.clear()
             self._query_vectors.clear()
         if changed & set(STORE_FIELDS):
             self._store = self._vectors = None  # the next use connects to the new store (embedded or server)

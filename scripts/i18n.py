@@ -20,6 +20,10 @@ I18N = ROOT / "app" / "i18n"
 BIN = Path(sys.executable).parent
 
 ZH = {
+    # text view of DOCX/EPUB/HTML sections (app/textviewer.py)
+    "{label} — reading…": "{label} — 正在读取…",
+    "cannot open {name}: {why}": "无法打开 {name}：{why}",
+    "{label}: the document has changed since it was indexed; re-index it": "{label}：文档在建立索引后已更改，请重新索引",
     # document details
     "File: {path}": "文件：{path}",
     "Status: {state}": "状态：{state}",

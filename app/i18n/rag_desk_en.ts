@@ -3,104 +3,104 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="77" />
+        <location filename="../chat_controller.py" line="78" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>Knowledge base '{name}' has no documents yet. {hint}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="94" />
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="95" />
+        <location filename="../chat_controller.py" line="169" />
         <source>answering…</source>
         <translation>answering…</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="106" />
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="107" />
+        <location filename="../chat_controller.py" line="169" />
         <source>stopping…</source>
         <translation>stopping…</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="113" />
+        <location filename="../chat_controller.py" line="114" />
         <source>Answer copied.</source>
         <translation>Answer copied.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="138" />
+        <location filename="../chat_controller.py" line="139" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} tokens, {rate:.1f} tok/s · {model}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="141" />
+        <location filename="../chat_controller.py" line="142" />
         <source>Stopped.</source>
         <translation>Stopped.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="146" />
+        <location filename="../chat_controller.py" line="147" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>The model gave no answer; try rephrasing the question.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="169" />
+        <location filename="../chat_controller.py" line="170" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="170" />
+        <location filename="../chat_controller.py" line="171" />
         <source>ready</source>
         <translation>ready</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="241" />
+        <location filename="../chat_controller.py" line="242" />
         <source>Rename chat</source>
         <translation>Rename chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="241" />
+        <location filename="../chat_controller.py" line="242" />
         <source>Title:</source>
         <translation>Title:</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="250" />
+        <location filename="../chat_controller.py" line="251" />
         <source>Delete chat</source>
         <translation>Delete chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="250" />
+        <location filename="../chat_controller.py" line="251" />
         <source>Delete this conversation?</source>
         <translation>Delete this conversation?</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="265" />
+        <location filename="../chat_controller.py" line="266" />
         <source>There is no saved conversation to export yet.</source>
         <translation>There is no saved conversation to export yet.</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="269" />
+        <location filename="../chat_controller.py" line="270" />
         <source>Export chat</source>
         <translation>Export chat</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="270" />
+        <location filename="../chat_controller.py" line="271" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="280" />
+        <location filename="../chat_controller.py" line="281" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}: cannot write the file ({why})</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="285" />
+        <location filename="../chat_controller.py" line="286" />
         <source>Exported to {path}</source>
         <translation>Exported to {path}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="309" />
+        <location filename="../chat_controller.py" line="310" />
         <source>Only the selected documents ({n})</source>
         <translation>Only the selected documents ({n})</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="310" />
+        <location filename="../chat_controller.py" line="311" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
@@ -962,6 +962,24 @@
     </message>
 </context>
 <context>
+    <name>SectionTextView</name>
+    <message>
+        <location filename="../textviewer.py" line="78" />
+        <source>{label} — reading…</source>
+        <translation>{label} — reading…</translation>
+    </message>
+    <message>
+        <location filename="../textviewer.py" line="82" />
+        <source>cannot open {name}: {why}</source>
+        <translation>cannot open {name}: {why}</translation>
+    </message>
+    <message>
+        <location filename="../textviewer.py" line="107" />
+        <source>{label}: the document has changed since it was indexed; re-index it</source>
+        <translation>{label}: the document has changed since it was indexed; re-index it</translation>
+    </message>
+</context>
+<context>
     <name>SettingsController</name>
     <message>
         <location filename="../settings_controller.py" line="72" />
@@ -1290,24 +1308,24 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../sources_pane.py" line="48" />
+        <location filename="../sources_pane.py" line="49" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>Select a source to read its passage and open its page.</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="56" />
+        <location filename="../sources_pane.py" line="59" />
         <source>Sources</source>
         <translation>Sources</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="89" />
+        <location filename="../sources_pane.py" line="92" />
         <source>quoted in the answer</source>
         <translation>quoted in the answer</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="92" />
-        <location filename="../sources_pane.py" line="93" />
-        <location filename="../sources_pane.py" line="125" />
+        <location filename="../sources_pane.py" line="95" />
+        <location filename="../sources_pane.py" line="96" />
+        <location filename="../sources_pane.py" line="128" />
         <source>«{quote}»</source>
         <translation>«{quote}»</translation>
     </message>

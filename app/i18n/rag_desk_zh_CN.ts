@@ -3,104 +3,104 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="77" />
+        <location filename="../chat_controller.py" line="78" />
         <source>Knowledge base '{name}' has no documents yet. {hint}</source>
         <translation>知识库“{name}”还没有文档。{hint}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="94" />
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="95" />
+        <location filename="../chat_controller.py" line="169" />
         <source>answering…</source>
         <translation>正在回答…</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="106" />
-        <location filename="../chat_controller.py" line="168" />
+        <location filename="../chat_controller.py" line="107" />
+        <location filename="../chat_controller.py" line="169" />
         <source>stopping…</source>
         <translation>正在停止…</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="113" />
+        <location filename="../chat_controller.py" line="114" />
         <source>Answer copied.</source>
         <translation>回答已复制。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="138" />
+        <location filename="../chat_controller.py" line="139" />
         <source>{tokens} tokens, {rate:.1f} tok/s · {model}</source>
         <translation>{tokens} 个词元，{rate:.1f} 词元/秒 · {model}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="141" />
+        <location filename="../chat_controller.py" line="142" />
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="146" />
+        <location filename="../chat_controller.py" line="147" />
         <source>The model gave no answer; try rephrasing the question.</source>
         <translation>模型没有给出回答；请换一种问法。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="169" />
+        <location filename="../chat_controller.py" line="170" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="170" />
+        <location filename="../chat_controller.py" line="171" />
         <source>ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="241" />
+        <location filename="../chat_controller.py" line="242" />
         <source>Rename chat</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="241" />
+        <location filename="../chat_controller.py" line="242" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="250" />
+        <location filename="../chat_controller.py" line="251" />
         <source>Delete chat</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="250" />
+        <location filename="../chat_controller.py" line="251" />
         <source>Delete this conversation?</source>
         <translation>删除这个对话？</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="265" />
+        <location filename="../chat_controller.py" line="266" />
         <source>There is no saved conversation to export yet.</source>
         <translation>还没有可导出的已保存对话。</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="269" />
+        <location filename="../chat_controller.py" line="270" />
         <source>Export chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="270" />
+        <location filename="../chat_controller.py" line="271" />
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="280" />
+        <location filename="../chat_controller.py" line="281" />
         <source>{path}: cannot write the file ({why})</source>
         <translation>{path}：无法写入文件（{why}）</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="285" />
+        <location filename="../chat_controller.py" line="286" />
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="309" />
+        <location filename="../chat_controller.py" line="310" />
         <source>Only the selected documents ({n})</source>
         <translation>仅限选中的文档（{n}）</translation>
     </message>
     <message>
-        <location filename="../chat_controller.py" line="310" />
+        <location filename="../chat_controller.py" line="311" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
@@ -962,6 +962,24 @@
     </message>
 </context>
 <context>
+    <name>SectionTextView</name>
+    <message>
+        <location filename="../textviewer.py" line="78" />
+        <source>{label} — reading…</source>
+        <translation>{label} — 正在读取…</translation>
+    </message>
+    <message>
+        <location filename="../textviewer.py" line="82" />
+        <source>cannot open {name}: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <location filename="../textviewer.py" line="107" />
+        <source>{label}: the document has changed since it was indexed; re-index it</source>
+        <translation>{label}：文档在建立索引后已更改，请重新索引</translation>
+    </message>
+</context>
+<context>
     <name>SettingsController</name>
     <message>
         <location filename="../settings_controller.py" line="72" />
@@ -1290,24 +1308,24 @@
 <context>
     <name>SourcesPane</name>
     <message>
-        <location filename="../sources_pane.py" line="48" />
+        <location filename="../sources_pane.py" line="49" />
         <source>Select a source to read its passage and open its page.</source>
         <translation>选择一个来源以阅读其段落并打开对应页面。</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="56" />
+        <location filename="../sources_pane.py" line="59" />
         <source>Sources</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="89" />
+        <location filename="../sources_pane.py" line="92" />
         <source>quoted in the answer</source>
         <translation>回答中引用了此处</translation>
     </message>
     <message>
-        <location filename="../sources_pane.py" line="92" />
-        <location filename="../sources_pane.py" line="93" />
-        <location filename="../sources_pane.py" line="125" />
+        <location filename="../sources_pane.py" line="95" />
+        <location filename="../sources_pane.py" line="96" />
+        <location filename="../sources_pane.py" line="128" />
         <source>«{quote}»</source>
         <translation>「{quote}」</translation>
     </message>

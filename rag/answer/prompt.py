@@ -34,8 +34,28 @@ INSTRUCTIONS_ZH = (
 _QUOTE_MARKS = str.maketrans({"«": "‹", "»": "›"})
 
 
+# Document text that looks like the prompt's own turns ("Question: … Answer: HACKED", 问题：,
+# "Source [2]", chat-template tokens) would let a document write the model's next turn. Such
+# markers lose the punctuation that makes them markers before the text reaches the model:
+# "Question: x" reads "Question - x", "Source [2]" reads "Source (2)", "<start_of_turn>" reads
+# "‹start_of_turn›". The text shown to the user (quotes, passages) is left as it is.
+_TURN_LABEL = re.compile(
+    r"(?i)(?<![\w/.:-])(question|answer|q|a|query|response|source|sources|context|user|assistant|system|human|ai|"
+    r"instruction|input|output)\s*[:：]"
+    r"|(问题|问|回答|答案|答|资料|来源|用户|助手|系统)\s*[:：]")
+_SOURCE_REF = re.compile(r"(?i)\b(source|资料)\s*\[(\d+)\]")
+_TEMPLATE_TOKEN = re.compile(r"<\|?/?\s*([A-Za-z_]{1,24})\s*\|?>|\[/?INST\]|#{2,}\s*(?=(?i:instruction|response|input)\b)")
+
+
+def neutralise_turns(text: str) -> str:
+    """`text` with everything that could pass for a turn of the prompt defused (see above)."""
+    text = _TEMPLATE_TOKEN.sub(lambda m: f"‹{m.group(1)}›" if m.group(1) else " ", text)
+    text = _SOURCE_REF.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    return _TURN_LABEL.sub(lambda m: f"{m.group(1) or m.group(2)} -", text)
+
+
 def quote_document_text(text: str) -> str:
-    return text.translate(_QUOTE_MARKS)
+    return neutralise_turns(text.translate(_QUOTE_MARKS))
 
 
 def _source_block(n: int, src: Source, text: str) -> str:

@@ -30,6 +30,7 @@ from rag.answer.grounding import SourceText, ground
 from rag.answer.prompt import build_prompt, prompt_prefix
 from rag.answer.question import Question
 from rag.language import is_cjk
+from rag.errors import GenerationError
 from rag.events import Abstained, AnswerDone, AnswerEvent, AnswerStats, Quote, Source, SourcesFound, Token
 from rag.llm.base import BuiltPrompt
 from rag.search.abstain import enough
@@ -135,11 +136,14 @@ class Answerer:
         t0 = time.perf_counter()
         s = self.parts.settings
         gen = self.parts.generator if s.answer_mode != "quote" else None
+        getattr(gen, "check", lambda: None)()  # a model that cannot load says so before anything is shown
         preload = getattr(gen, "preload", None)
         if preload:
             # The model loads on its own thread while retrieval runs, then reads the prompt's
             # fixed start (instructions), so the answer pays only for sources and question.
             preload(prompt_prefix(question.text, question.language))
+        if gen is not None and len(question.text) > (gen.context_size - s.max_tokens) // 8:
+            self._prompt(gen, question, (), s.max_tokens)  # a question too long to answer says so first
         found = self.searcher.search(question.query, kb, k, files, mode, cancel)
         refusal = self._refusal(question, found, kb)
         if refusal is not None:
@@ -181,6 +185,12 @@ class Answerer:
 
     def _prompt(self, gen, question: Question, sources, max_tokens: int, renumber: bool = True) -> BuiltPrompt:
         budget = gen.context_size - max_tokens - 8
+        asked = gen.count_tokens(question.text)
+        if asked > budget // 2:  # no room left for the sources (llama.cpp would refuse the prompt)
+            raise GenerationError(
+                f"the question is too long for the model: {asked} tokens, and its context window "
+                f"(context_size = {gen.context_size}) must also hold the sources and the answer; shorten the "
+                f"question to under {budget // 2} tokens (about {budget // 2 * 3} characters), or raise context_size")
         return build_prompt(question.text, sources, gen.count_tokens, budget, question.history, question.language,
                             renumber)
 
@@ -200,6 +210,10 @@ class Answerer:
         if not found.sources:
             kbrec = self.library.kb(kb)
             if kbrec.embed_model is None or self.parts.store.count(kbrec.collection) == 0:
+                if self.library.vectors_lost(kbrec):
+                    return Abstained(f"the vector store of knowledge base '{kbrec.name}' lost its chunks (was the "
+                                     f"chroma folder in {self.parts.home} deleted?); `rag-cli doctor --repair` "
+                                     "indexes its files again from their sources")
                 return Abstained(f"knowledge base '{kbrec.name}' is empty; add documents with `rag-cli ingest`")
             return Abstained(question.not_found)
         s = self.parts.settings

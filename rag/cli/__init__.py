@@ -12,6 +12,7 @@ from .docs import doctor, ingest, list_files, reindex, remove, sync, unwatch, wa
 from .kb import kb
 from .models import models
 from .query import ask, evaluate, search
+from .serve import mcp, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +33,7 @@ def _exit_code(rv, **_):
 
 
 for command in (ingest, ask, search, evaluate, list_files, remove, reindex, watch, unwatch, sync, kb, chats,
-                doctor, models):
+                doctor, models, serve, mcp):
     cli.add_command(command)
 
 

@@ -7,9 +7,10 @@ import click
 from .common import emit_json, kb_option, make_engine
 
 
-def report(events) -> int:
-    """Print ingest events on stderr (a live line on a terminal); return how many files failed."""
-    from rag import FileFailed, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
+def report(events, verbose: bool = False) -> int:
+    """Print ingest events on stderr (a live line on a terminal); return how many files failed.
+    `verbose` also lists the files inside folders that are not documents."""
+    from rag import FileFailed, FileIgnored, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
 
     tty = sys.stderr.isatty()
     failed = 0
@@ -21,6 +22,9 @@ def report(events) -> int:
                 click.echo(f"{prefix}: starting", err=True, nl=False)
         elif isinstance(ev, FileProgress) and tty:
             click.echo(f"\r\x1b[K{prefix}: {ev.describe()}", err=True, nl=False)
+        elif isinstance(ev, FileIgnored):
+            if verbose:
+                click.echo(f"{ev.name}: ignored ({ev.reason})", err=True)
         elif isinstance(ev, FileRemoved):
             click.echo(f"{ev.name}: removed (deleted from its watched folder)", err=True)
         elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
@@ -39,8 +43,11 @@ def report(events) -> int:
             click.echo(f"{prefix}: {msg}", err=True)
         elif isinstance(ev, IngestDone):
             removed = f", {ev.removed} removed" if ev.removed else ""
+            ignored = ""
+            if ev.ignored:
+                ignored = f", {ev.ignored} other file(s) ignored (not .pdf/.txt/.md{'' if verbose else '; -v lists them'})"
             click.echo(
-                f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed{removed}; "
+                f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed{removed}{ignored}; "
                 f"{ev.chunks} chunks in {ev.seconds:.1f} s", err=True)
     return failed
 
@@ -48,28 +55,34 @@ def report(events) -> int:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @kb_option
-def ingest(paths: tuple[str, ...], kb_name: str | None) -> int:
-    """Index PDFs, .txt and .md files, or folders of them (recursively)."""
+@click.option("-v", "--verbose", is_flag=True, help="Also list the files inside folders that are not documents.")
+def ingest(paths: tuple[str, ...], kb_name: str | None, verbose: bool) -> int:
+    """Index PDFs, .docx, .epub, .html, .txt and .md files, or folders of them (recursively)."""
     with make_engine() as engine:
-        failed = report(engine.ingest(list(paths), kb=kb_name))
+        failed = report(engine.ingest(list(paths), kb=kb_name), verbose)
     return 1 if failed else 0
 
 
 @click.command()
 @click.argument("files", nargs=-1)
 @click.option("--all", "everything", is_flag=True,
-              help="Rebuild the whole knowledge base with the current embedding model and chunk settings.")
+              help="Rebuild the whole knowledge base with its embedding model and the current chunk settings.")
+@click.option("--embedder", metavar="NAME",
+              help="With --all: rebuild with this embedding model instead (e5, minilm, a catalog name or an "
+                   "embedding_model value); the knowledge base keeps it from then on.")
 @kb_option
-def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None) -> int:
+def reindex(files: tuple[str, ...], everything: bool, kb_name: str | None, embedder: str | None) -> int:
     """Index FILES (base names or paths) again from their sources, or rebuild with --all."""
     if not files and not everything:
         raise click.UsageError("name the files to re-index, or pass --all")
+    if embedder and not everything:
+        raise click.UsageError("--embedder switches a whole knowledge base: use it with --all")
     with make_engine() as engine:
         if everything:
             for rec in engine.missing_sources(kb_name):
                 click.echo(f"{rec.name}: the source file is gone ({rec.path}); it is dropped by the rebuild",
                            err=True)
-            failed = report(engine.reindex_kb(kb_name))
+            failed = report(engine.reindex_kb(kb_name, embedder=embedder))
         else:
             failed = report(engine.reindex(list(files), kb_name))
     return 1 if failed else 0
@@ -127,11 +140,13 @@ def list_files(kb_name: str | None, as_json: bool) -> int:
     if not files:
         click.echo("no files yet; add some with: rag-cli ingest PATH...", err=True)
         return 0
-    width = max(len(f.name) for f in files)
+    from rag import display
+
+    width = max(len(display(f.name)) for f in files)
     for f in files:
-        line = f"{f.name:<{width}}  {f.pages:>5} pages  {f.chunks:>6} chunks  {f.state}"
+        line = f"{display(f.name):<{width}}  {f.pages:>5} pages  {f.chunks:>6} chunks  {f.state}"
         if f.error:
-            line += f"  ({f.error})"
+            line += f"  ({display(f.error)})"
         click.echo(line)
     return 0
 
@@ -153,9 +168,14 @@ def remove(file: str, kb_name: str | None) -> int:
 def doctor(kb_name: str | None, repair: bool) -> int:
     """Check the knowledge bases for orphaned chunks, missing source files, model mismatches
     and a lexical index out of sync with the vector store."""
+    from rag import RagError
+
     with make_engine() as engine:
-        names = [kb_name] if kb_name else [k.name for k in engine.list_kbs()]
         findings = engine.doctor(kb_name, repair)
+        try:
+            names = [kb_name] if kb_name else [k.name for k in engine.list_kbs()]
+        except RagError:
+            names = sorted({f.kb for f in findings})
     for f in findings:
         click.echo(f"[{f.kb}] {f.kind}: {f.message}{' (repaired)' if f.repaired else ''}")
     open_issues = [f for f in findings if not f.repaired and f.kind != "missing-source"]

@@ -23,17 +23,22 @@ def kb_list(as_json: bool) -> int:
     if not kbs:
         click.echo("no knowledge bases yet; `rag-cli ingest` creates 'default'", err=True)
     for k in kbs:
-        click.echo(f"{k.name}\t{k.files} files\t{k.chunks} chunks")
+        click.echo(f"{k.name}\t{k.files} files\t{k.chunks} chunks\t{k.embed_model or '-'}")
     return 0
 
 
 @kb.command("create")
 @click.argument("name")
-def kb_create(name: str) -> int:
+@click.option("--embedder", metavar="NAME",
+              help="Embedding model it is built with: e5 (multilingual-e5-small, for Chinese documents), minilm "
+                   "(the bundled English one), a catalog name or an embedding_model value; default: the "
+                   "embedding_model setting.")
+def kb_create(name: str, embedder: str | None) -> int:
     """Create an empty knowledge base."""
     with make_engine() as engine:
-        engine.create_kb(name)
-    click.echo(f"created knowledge base '{name}'", err=True)
+        kb = engine.create_kb(name, embedder=embedder)
+    built = f" (embedder {kb.embed_model})" if kb.embed_model else ""
+    click.echo(f"created knowledge base '{name}'{built}", err=True)
     return 0
 
 

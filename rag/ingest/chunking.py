@@ -3,7 +3,8 @@
 Sentences (English . ! ? and Chinese 。！？；) are packed greedily up to `max_tokens`
 as counted by the embedding model's own tokenizer; a new chunk starts with the last
 sentences of the previous one (up to `overlap` tokens). Chunks break at page ends, so
-citations are page-exact, unless the page's tail is tiny, which then joins the next page.
+citations are page-exact, unless the page's tail is tiny, which then joins the next page
+(never when pages are sections of a DOCX, EPUB or HTML document: a section stands alone).
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ class Chunker:
         for page in pages:
             for seg in self._segments(page):
                 new_page = bool(current) and seg.page is not current[-1].page
-                if current and (tokens + seg.tokens > self.max_tokens or (new_page and tokens >= MIN_PAGE_TAIL_TOKENS)):
+                # a tiny page tail joins the next page, unless the pages are sections (DOCX, EPUB, HTML)
+                page_break = new_page and (tokens >= MIN_PAGE_TAIL_TOKENS or current[-1].page.section)
+                if current and (tokens + seg.tokens > self.max_tokens or page_break):
                     yield emit(current)
                     carry: list[_Segment] = []
                     if not new_page:

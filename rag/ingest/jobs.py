@@ -4,14 +4,17 @@ file fails alone: it is reported and the batch goes on."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from rag.errors import DocumentError
-from rag.events import FileFailed, FileIndexed, FileRemoved, FileSkipped, FileStarted, IngestDone, IngestEvent
-from rag.ingest.discover import discover
+from rag.errors import DocumentError, FileMissingError, UnreadableFileError
+from rag.events import (FileFailed, FileIgnored, FileIndexed, FileRemoved, FileSkipped, FileStarted, IngestDone,
+                        IngestEvent)
+from rag.ingest.discover import EmptyFolderError, discover
+from rag.paths import display, is_text
 from rag.ingest.pipeline import FilePipeline
 
 
@@ -26,9 +29,9 @@ class Indexer:
                cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
         cancel = cancel or threading.Event()
         started = time.perf_counter()
-        files, problems = discover([Path(p) for p in paths])
+        found = discover([Path(p) for p in paths])
         with self.parts.writer:
-            yield from self._run(files, problems, kb, cancel, started)
+            yield from self._run(found.files, found.problems, kb, cancel, started, ignored=found.ignored)
 
     def reindex(self, files: Sequence[str], kb: str | None = None,
                 cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
@@ -51,8 +54,12 @@ class Indexer:
                 paths.append(Path(rec.path))
             yield from self._run(paths, problems, kbrec.name, cancel, started)
 
-    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
-        """Rebuild a knowledge base with the current embedding model and chunk settings.
+    def reindex_kb(self, kb: str | None = None, cancel: threading.Event | None = None,
+                   embedder: str | None = None) -> Iterator[IngestEvent]:
+        """Rebuild a knowledge base with the current chunk settings and the embedder it was built
+        with, or with `embedder` (an embedding_model value): switching models is a rebuild, and
+        all old vectors are dropped before the first new one is stored, so a knowledge base never
+        holds vectors of two models. One whose embedder cannot be loaded here gets the settings'.
 
         Files whose sources are gone cannot be rebuilt and are dropped; `missing_sources`
         lists them first so a caller can ask before going ahead."""
@@ -60,11 +67,22 @@ class Indexer:
         started = time.perf_counter()
         with self.parts.writer:
             kbrec = self.library.kb(kb)
+            emb = self._rebuild_embedder(kbrec, embedder)  # a choice that cannot load changes nothing
             paths = [Path(f.path) for f in self.parts.catalog.files(kbrec) if Path(f.path).is_file()]
             self.parts.store.drop(kbrec.collection)
             self.parts.lexical.drop(kbrec.id)
-            kbrec = self.parts.catalog.reset_kb(kbrec)
+            kbrec = self.library.assign_embedder(self.parts.catalog.reset_kb(kbrec), emb)
             yield from self._run(paths, [], kbrec.name, cancel, started)
+
+    def _rebuild_embedder(self, kb, setting: str | None):
+        from rag.errors import RagError
+
+        if setting:
+            return self.parts.embedder_for_setting(setting)
+        try:
+            return self.parts.embedder_for(kb)
+        except RagError:
+            return self.parts.embedder
 
     def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
         """Bring a knowledge base in line with its watched folders: index new and changed
@@ -86,30 +104,35 @@ class Indexer:
             present = [f for f in folders if Path(f).is_dir()]
             problems = [DocumentError(Path(f), "the watched folder is missing (unplugged drive?); its files are "
                                                "kept until it is back") for f in folders if not Path(f).is_dir()]
-            files, found_problems = discover([Path(f) for f in present])
-            problems += [p for p in found_problems if Path(p.path).is_file()]  # an empty folder is fine
-            yield from self._run(files, problems, kbrec.name, cancel, started, len(removed))
+            found = discover([Path(f) for f in present])
+            problems += [p for p in found.problems if not isinstance(p, EmptyFolderError)]  # empty is fine
+            yield from self._run(found.files, problems, kbrec.name, cancel, started, len(removed), found.ignored)
 
-    def _run(self, files, problems, kb, cancel, started, removed=0):
+    def _run(self, files, problems, kb, cancel, started, removed=0, ignored=()):
         total = len(files) + len(problems)
         indexed = skipped = failed = chunks_total = 0
         kbrec = self.library.kb(kb, create=True)
+        for path in ignored:
+            yield FileIgnored(path)
         position = 0
         for problem in problems:
             position += 1
             failed += 1
             yield FileStarted(problem.path, position, total)
+            self._remember_refusal(kbrec, problem)
             yield FileFailed(problem.path, problem.reason)
+        verify = False
         if files:
             kbrec = self.library.check_model(kbrec)  # the right store and model first, then
             self.library.recovery.lexical_for(kbrec, required=True)  # rows are written in the current layout
+            verify = self.library.vectors_lost(kbrec)  # then unchanged files are skipped only if still stored
         with self._write_lock:
             for path in files:
                 if cancel.is_set():
                     break
                 position += 1
                 yield FileStarted(path, position, total)
-                outcome = yield from self.files.index_file(kbrec, path, cancel)
+                outcome = yield from self.files.index_file(kbrec, path, cancel, verify)
                 if isinstance(outcome, FileIndexed):
                     indexed += 1
                     chunks_total += outcome.chunks
@@ -118,5 +141,18 @@ class Indexer:
                 else:
                     failed += 1
                 yield outcome
+        if indexed or removed or problems or failed:
+            self.parts.catalog.backup()  # the copy `doctor --repair` puts back if the catalog is damaged
         yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set(),
-                         removed)
+                         removed, len(ignored))
+
+    def _remember_refusal(self, kb, problem: DocumentError) -> None:
+        """A file refused before reading is listed with its reason (`rag-cli list`, the app),
+        like one that failed while being read; a path that does not exist is not a file."""
+        path = problem.path
+        if isinstance(problem, (FileMissingError, EmptyFolderError)):
+            return  # nothing there (a typo): not a file to list
+        if not isinstance(problem, UnreadableFileError) and not os.path.lexists(path):
+            return  # an unplugged watched folder
+        key = str(path) if is_text(path) else display(path)  # SQLite stores text: escapes for odd bytes
+        self.parts.catalog.record_failure(kb, key, display(path.name), problem.reason)

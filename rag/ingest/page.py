@@ -18,6 +18,8 @@ class Page:
     ocr: bool = False  # the text was read by OCR from the rendered page (offsets index the OCR text)
     ocr_error: str = ""  # the page needed OCR and it failed: why
     undecodable: bool = False  # the text layer was junk (fonts without a Unicode map): not indexed as such
+    raw: str = ""  # the raw text offsets index, where a reader makes it itself (DOCX, EPUB, HTML sections)
+    section: bool = False  # the page is a section of its document: no chunk runs on from it into the next
 
 
 def damaged_page(path: Path, index: int) -> CorruptPdfError:
@@ -30,7 +32,7 @@ ProgressCallback = Callable[[str, int], None]  # (stage, 1-based page): "ocr" be
 class LoadedDocument(Protocol):
     path: Path
     page_count: int
-    kind: str  # "pdf" | "text" | "markdown"
+    kind: str  # "pdf" | "text" | "markdown" | "docx" | "epub" | "html"
     on_progress: ProgressCallback | None
 
     def pages(self, start: int = 0, check: bool = True) -> Iterator[Page]:

@@ -20,10 +20,11 @@ from rag.errors import DocumentError, NoTextError, RagError, UnreadableFileError
 from rag.events import FileFailed, FileIndexed, FileProgress, FileSkipped, pages_left_out
 from rag.ingest.batches import END, BatchWriter, put_until_stopped
 from rag.ingest.chunking import Chunker, encode_offsets
-from rag.ingest.discover import check_readable
+from rag.ingest.discover import check_readable, open_regular
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
 from rag.threads import in_background
+from rag.paths import display
 from rag.store import manifest as cat
 from rag.store.manifest import FileRecord, KnowledgeBase
 
@@ -40,7 +41,7 @@ def text_hash(text: str) -> str:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:  # never blocks, and refuses what is not a regular file
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
@@ -61,7 +62,7 @@ class FilePipeline:
         self.parts = parts
         self.library = library
         self._vector_cache: dict[str, object] = {}  # text hash -> vector, within one knowledge base
-        self._vector_cache_kb: int | None = None
+        self._vector_cache_kb: tuple[int, str] | None = None  # (knowledge base id, embedder name)
 
     def forget_vectors(self) -> None:
         """After a change of embedder or store: cached vectors are no longer valid."""
@@ -76,7 +77,7 @@ class FilePipeline:
             return self.parts.parser.open(path, s.pdf_backend, ocr, cancel)
         return open_document(path, s.pdf_backend, ocr)
 
-    def index_file(self, kb: KnowledgeBase, path: Path, cancel: threading.Event):
+    def index_file(self, kb: KnowledgeBase, path: Path, cancel: threading.Event, verify: bool = False):
         """Index one file (a generator of its progress events); returns its outcome event."""
         t0 = time.perf_counter()
         key = str(path)
@@ -85,10 +86,15 @@ class FilePipeline:
         except OSError as exc:
             return FileFailed(path, f"cannot read the file ({exc.strerror}); check the path and permissions")
         rec = self.parts.catalog.file(kb, key)
+        if rec and rec.state == cat.INDEXED and verify and not self._chunks_present(kb, rec):
+            rec = None  # its vectors are gone (`verify`: the store lost chunks): index it again
         if rec and rec.state == cat.INDEXED and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
             return FileSkipped(path, "unchanged")
         try:
             sha = file_sha256(path)
+        except DocumentError as err:  # not a regular file any more
+            self.parts.catalog.record_failure(kb, key, path.name, err.reason)
+            return FileFailed(path, err.reason)
         except PermissionError:
             reason = UnreadableFileError.reason_template
             self.parts.catalog.record_failure(kb, key, path.name, reason)
@@ -100,9 +106,13 @@ class FilePipeline:
         if rec and rec.state == cat.INDEXED and rec.sha256 == sha:
             self.parts.catalog.touch_file(rec, st.st_size, st.st_mtime_ns)
             return FileSkipped(path, "unchanged")
+        twin = next((f for f in self.parts.catalog.files(kb)
+                     if f.state == cat.INDEXED and f.sha256 == sha and f.path != key), None)
+        if twin is not None:  # a copy (or a hard link): its content is indexed once, shown once
+            return FileSkipped(path, f"the same content as {display(twin.path)}, which is indexed")
         # The embedder loads while the reader process starts; an error is reported when
         # _write_chunks loads it for real.
-        in_background(self.parts.embedder.load, "embedder-load")
+        in_background(self.parts.embedder_for(kb).load, "embedder-load")
         try:
             doc = self.open(path, cancel)
         except DocumentError as err:
@@ -140,16 +150,20 @@ class FilePipeline:
             self.parts.catalog.clear_stale(rec.id)
         return FileIndexed(path, pages, chunks, time.perf_counter() - t0, ocr_pages, ocr_failed, undecodable)
 
+    def _chunks_present(self, kb: KnowledgeBase, rec: FileRecord) -> bool:
+        first = f"{rec.id}-{(rec.sha256 or '')[:16]}-{0:06d}"
+        return bool(self.parts.store.get(kb.collection, ids=[first]))
+
     def _write_chunks(self, kb: KnowledgeBase, rec: FileRecord, doc, sha: str, cancel: threading.Event):
         """Pipelined: a reader thread parses and chunks pages into a small bounded queue while
         this thread embeds and stores batches, so parsing hides behind embedding and memory
         stays bounded (pages are streamed, at most a few batches wait). The reader also passes
         on "page N is being OCR'd" notes, which become FileProgress(stage="ocr") events."""
-        emb = self.parts.embedder
+        emb = self.parts.embedder_for(kb)
         emb.load()
-        if self._vector_cache_kb != kb.id:
+        if self._vector_cache_kb != (kb.id, emb.name):  # a rebuilt knowledge base may have another model
             self._vector_cache.clear()
-            self._vector_cache_kb = kb.id
+            self._vector_cache_kb = (kb.id, emb.name)
         # A knowledge base with no chunks yet has no vectors to reuse: no lookups then.
         known = self.parts.store.count(kb.collection) > 0
         max_tokens = min(self.parts.settings.chunk_tokens, emb.max_tokens)
@@ -168,6 +182,8 @@ class FilePipeline:
 
         doc.on_progress = note
 
+        seen = [0]  # pages read: a text file's page count is known only at its end
+
         def read() -> None:
             batch: list = []
             page_no = 0
@@ -176,6 +192,7 @@ class FilePipeline:
                 nonlocal page_no
                 for page in doc.pages():
                     page_no = page.number
+                    seen[0] = max(seen[0], page.number)
                     if page.ocr:
                         ocr_pages.append(page.number)
                     if page.ocr_error:
@@ -227,7 +244,7 @@ class FilePipeline:
                     done_page = last_page + (page_no - last_page) * start // len(ordered)
                     yield FileProgress(path, "embedding", max(done_page, 1), doc.page_count)
                     part = slice(start, start + WRITE_SLICE)
-                    vectors = self._embed_batch(indexed[part], hashes[part], cancel)
+                    vectors = self._embed_batch(indexed[part], hashes[part], cancel, emb)
                     writer.put((ordered[part], indexed[part], hashes[part], vectors))
                     written += len(ordered[part])
                     if cancel.is_set():
@@ -240,8 +257,9 @@ class FilePipeline:
             stop.set()
             writer.close()  # on errors too: nothing may be written after the caller cleans up
             reader.join()
-        yield FileProgress(path, "storing", doc.page_count, doc.page_count)
-        return doc.page_count, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
+        pages = max(seen[0], 1) if doc.kind != "pdf" else doc.page_count
+        yield FileProgress(path, "storing", pages, pages)
+        return pages, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
 
     @staticmethod
     def _indexed_text(chunk) -> str:
@@ -258,7 +276,8 @@ class FilePipeline:
             cache.clear()
         cache.update(found)
 
-    def _embed_batch(self, indexed: list[str], hashes: list[str], cancel: threading.Event | None = None):
+    def _embed_batch(self, indexed: list[str], hashes: list[str], cancel: threading.Event | None = None,
+                     emb=None):
         """Vectors of texts as indexed (`hashes`: their text hashes). The same text is never
         embedded twice: repeats within the batch, texts met earlier in this run, and texts the
         knowledge base already holds (put in the cache by `_prefetch_vectors`) reuse their vector."""
@@ -267,7 +286,7 @@ class FilePipeline:
         cache = self._vector_cache
         todo = list(dict.fromkeys(h for h in hashes if h not in cache))
         first = {h: t for h, t in zip(hashes, indexed)}
-        fresh = dict(zip(todo, self._embed_cancellable([first[h] for h in todo], cancel))) if todo else {}
+        fresh = dict(zip(todo, self._embed_cancellable([first[h] for h in todo], cancel, emb))) if todo else {}
         self.parts.embed_stats["chunks"] += len(indexed)
         self.parts.embed_stats["embedded"] += len(todo)
         vectors = np.stack([fresh[h] if h in fresh else cache[h] for h in hashes]).astype(np.float32)
@@ -294,7 +313,7 @@ class FilePipeline:
             ],
         )
 
-    def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None):
+    def _embed_cancellable(self, texts: list[str], cancel: threading.Event | None, emb=None):
         """Embed in length-sorted slices of the embedder's batch size (tokenised once), checking
         `cancel` before every slice, so Cancel and closing the app take effect within a second or
         two while padding stays as small as one big length-sorted call makes it."""
@@ -303,4 +322,4 @@ class FilePipeline:
             if cancel is not None and cancel.is_set():
                 raise IngestCancelled()
 
-        return self.parts.embedder.embed_documents(texts, check if cancel is not None else None)
+        return (emb or self.parts.embedder).embed_documents(texts, check if cancel is not None else None)

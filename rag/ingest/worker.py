@@ -113,7 +113,7 @@ class ParserProcess:
             self._conn.send((str(path), backend, ocr, start))
         except (OSError, BrokenPipeError):  # the child died (or never started): a fresh one next time
             self._kill()
-            raise ParserCrashedError(path) from None
+            raise _crashed(path) from None
         first = self._receive(path, cancel=cancel)
         if first is None:
             self._kill()
@@ -139,12 +139,20 @@ class ParserProcess:
                     break
         except (EOFError, OSError, BrokenPipeError):
             self._kill()
-            raise ParserCrashedError(path) from None
+            raise _crashed(path) from None
         self._kill()
         if limit_s is not None:
             raise _PageTimeout(path, f"OCR of the page took longer than {limit_s:g} s")
-        raise ParseTimeoutError(path, f"reading this file stalled for more than {self.timeout_s:g} s "
-                                      "(the PDF may be malformed); check it in a PDF viewer")
+        what = ("(the PDF may be malformed); check it in a PDF viewer" if path.suffix.lower() == ".pdf"
+                else "(the file may be damaged, or on a drive that stopped answering); check it")
+        raise ParseTimeoutError(path, f"reading this file stalled for more than {self.timeout_s:g} s {what}")
+
+
+def _crashed(path: Path) -> ParserCrashedError:
+    if path.suffix.lower() == ".pdf":
+        return ParserCrashedError(path)
+    return ParserCrashedError(path, "the reader crashed or ran out of memory on this file (parse_memory_mb); "
+                                    "the file may be damaged: check it in a text editor")
 
 
 class WorkerDocument:

@@ -119,6 +119,16 @@ class LlamaGenerator:
         self.has_chat_template = False
         self.prefix_evaluations = 0  # times a prompt prefix was evaluated ahead of its prompt
 
+    def check(self) -> None:
+        """Refuse (ModelError) a model that cannot load, from its header alone (milliseconds):
+        an answer that streams its quote before the model is loaded must not then fail."""
+        if self._llm is not None or getattr(self, "_checked", False):
+            return
+        from models.hardware import plan_for_file
+
+        plan_for_file(self.model_path, self.context_size, self._gpu_layers, self._threads, self._memory_limit_mb)
+        self._checked = True
+
     @property
     def instruct(self) -> bool:
         """Whether the model has its own chat template (an instruct model), from the GGUF

@@ -27,6 +27,7 @@ def _terms(text: str) -> set[str]:
 class Support:
     dense: float | None  # best cosine similarity among the hits, None if dense did not run
     coverage: float  # share of distinct question terms found in the top passages
+    min_dense: float | None = None  # the embedder's own calibrated threshold, when it has one
 
     def to_json(self) -> dict:
         return {"dense": None if self.dense is None else round(self.dense, 4), "coverage": round(self.coverage, 4)}
@@ -49,5 +50,7 @@ def enough(support: Support, min_dense: float, min_coverage: float, sure_coverag
     """With a dense signal, trust it (or near-complete term coverage, for exact identifiers);
     without one (e.g. Chinese on an English-only embedder), term coverage decides."""
     if support.dense is not None:
+        if support.min_dense is not None:
+            min_dense = support.min_dense  # e5's cosines sit higher than MiniLM's (rag.embed.embedder)
         return support.dense >= min_dense or support.coverage >= sure_coverage
     return support.coverage >= min_coverage

@@ -52,6 +52,7 @@ def to_sources(hits: Sequence[Hit]) -> tuple[Source, ...]:
                 char_end=int(m.get("char_end", 0)),
                 ocr=bool(m.get("ocr", False)),
                 offsets=str(m.get("offsets", "")),
+                section=str(m.get("section", "") or ""),
             )
         )
     return tuple(out)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from rag.embed.embedder import is_multilingual
+from rag.embed.embedder import calibrated_min_dense, dense_weight_factor
 from rag.errors import RagError
 from rag.events import Source
 from rag.language import is_chinese
@@ -23,6 +23,7 @@ from rag.search.abstain import Support, measure
 from rag.search.hits import one_per_page, page_key, to_sources
 from rag.search.retrievers import DenseRetriever, HybridRetriever, LexicalRetriever, Retriever
 from rag.search.rrf import rrf_fuse
+from rag.settings import Settings
 from rag.store.manifest import KnowledgeBase
 
 
@@ -46,17 +47,16 @@ class Searcher:
         if mode not in MODES:
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
         file_ids = lambda files: self.library.file_ids(kb, files)  # noqa: E731
-        dense = DenseRetriever(self.parts.store, self.parts.embed_query, file_ids)
+        dense = DenseRetriever(self.parts.store, lambda text: self.parts.embed_query(text, kb), file_ids)
         if mode == "dense":
             return dense
         lexical = LexicalRetriever(self.parts.store, self.library.recovery.lexical_for(kb), kb.id, file_ids)
         if mode == "bm25":
             return lexical
         s = self.parts.settings
-        dense_weight = s.dense_weight
-        if is_chinese(query) and not is_multilingual(self.parts.embedder.name):
-            # An English-only embedder ranks Chinese text close to randomly: let BM25 decide.
-            dense_weight = 0.0
+        # an English-only embedder gets no say on Chinese questions; e5 its calibrated share
+        dense_weight = s.dense_weight * dense_weight_factor(kb.embed_model or self.parts.embedder.name,
+                                                            is_chinese(query))
         return HybridRetriever(dense, lexical, s.rrf_k, dense_weight, s.lexical_weight)
 
     def search(self, query: str, kb: str | None = None, k: int | None = None,
@@ -73,7 +73,7 @@ class Searcher:
         if kbrec.embed_model is not None:
             self.library.check_store(kbrec)
             if mode.split("+")[0] != "bm25":
-                self._get_ahead(query)
+                self._get_ahead(query, kbrec)
         if kbrec.embed_model is None or self.parts.store.count(kbrec.collection) == 0:
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self.library.check_model(kbrec)
@@ -85,9 +85,12 @@ class Searcher:
         if rerank:
             hits = self.parts.reranker.rerank(query, hits, cancel)
         hits = hits[:k]
-        return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000, measure(query, hits))
+        support = measure(query, hits)
+        if s.abstain_min_dense == Settings.abstain_min_dense:  # the default is MiniLM's: use the model's own
+            support = replace(support, min_dense=calibrated_min_dense(kbrec.embed_model))
+        return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000, support)
 
-    def _get_ahead(self, query: str) -> None:
+    def _get_ahead(self, query: str, kb: KnowledgeBase) -> None:
         """Importing chromadb alone takes about a second: open the store on a helper thread
         while this one embeds the query (the retriever reuses the vector). Errors are raised
         again, with their message, where the store or the embedder is used for real."""
@@ -95,7 +98,7 @@ class Searcher:
             return
         in_background(lambda: self.parts.store, "store-open")
         try:
-            self.parts.embed_query(query)
+            self.parts.embed_query(query, kb)
         except Exception:
             pass
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.store.sqlite import Database
 from rag.events import Quote, Source
 
 SCHEMA = """
@@ -57,15 +58,18 @@ class Message:
     evidence: tuple[Quote, ...] = ()  # the quotes an answer rested on
 
 
+def _prepare(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.executescript(SCHEMA)
+
+
 class ChatHistory:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        advice = (f"your documents and knowledge bases are not affected: move {path.name} out of {path.parent} "
+                  "and RAG Desk starts a new, empty chat history")
+        self._db = Database(path, _prepare, "saved chats", advice)
+        self._lock = self._db.lock
 
     def close(self) -> None:
         with self._lock:
@@ -192,7 +196,8 @@ def _message(row: sqlite3.Row) -> Message:
     sources = tuple(
         Source(n=s["n"], file=s["file"], path=s["path"], page=s["page"], page_end=s["page_end"], score=s["score"],
                text=s["text"], chunk_id=s.get("chunk_id", ""), char_start=s.get("char_start", 0),
-               char_end=s.get("char_end", 0), ocr=bool(s.get("ocr", False)), offsets=s.get("offsets", ""))
+               char_end=s.get("char_end", 0), ocr=bool(s.get("ocr", False)), offsets=s.get("offsets", ""),
+               section=s.get("section", ""))
         for s in items if "quote" not in s
     )
     evidence = tuple(Quote(q["n"], q["file"], q.get("path", ""), q["page"], q["quote"], q["start"], q["end"],

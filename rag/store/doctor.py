@@ -13,6 +13,7 @@ class Finding:
     kind: str  # orphans | missing-text | missing-source | model-mismatch | lexical-sync | count-mismatch
     message: str
     repaired: bool = False
+    path: str = ""  # a file whose chunks must be indexed again from its source
 
 
 def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
@@ -28,10 +29,13 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
     files = {f.id: f for f in parts.catalog.files(kb)}
     committed = {fid: f.sha256 for fid, f in files.items() if f.state == cat.INDEXED}
 
-    if kb.embed_model and kb.embed_model != parts.embedder.name:
-        findings.append(Finding(kb.name, "model-mismatch",
-                                f"built with embedding model '{kb.embed_model}', settings say '{parts.embedder.name}': "
-                                "switch embedding_model back or re-index into a new knowledge base"))
+    if kb.embed_model:  # each knowledge base is read by its own embedder: a problem only if it is not here
+        from rag.errors import RagError
+
+        try:
+            parts.embedder_for(kb)
+        except RagError as err:
+            findings.append(Finding(kb.name, "model-mismatch", str(err)))
 
     scanned = list(parts.store.scan(kb.collection))  # (id, chunk or None where its text is gone)
     stored = [c for _, c in scanned if c is not None]
@@ -64,9 +68,11 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
         per_file[int(c.metadata["file_id"])] = per_file.get(int(c.metadata["file_id"]), 0) + 1
     for fid, f in files.items():
         if f.state == cat.INDEXED and per_file.get(fid, 0) != f.chunks:
+            how = ("`rag-cli doctor --repair` indexes it again from its source" if Path(f.path).is_file()
+                   else "its source file is gone too: add it again from a copy")
             findings.append(Finding(kb.name, "count-mismatch",
                                     f"{f.name}: catalog says {f.chunks} chunks, the store holds {per_file.get(fid, 0)}; "
-                                    "ingest the file again (remove it first) to rebuild it"))
+                                    f"{how}", path=f.path if Path(f.path).is_file() else ""))
         if f.state == cat.INDEXED and not Path(f.path).exists():
             findings.append(Finding(kb.name, "missing-source",
                                     f"{f.name}: the source file {f.path} is gone; its stored text still answers "

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from rag.errors import WriterBusyError
+from rag.errors import ReadOnlyDataError, WriterBusyError
 
 
 class WriterLock:
@@ -45,8 +45,11 @@ class WriterLock:
             self._thread_lock.release()
 
     def _acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only mount, no write permission, RAG_HOME under a file
+            raise ReadOnlyDataError(self.path.parent, exc.strerror or str(exc)) from None
         if not _try_lock(fd):
             holder = _read_pid(fd)
             os.close(fd)

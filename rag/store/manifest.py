@@ -11,6 +11,7 @@ fully at its old version, fully at its new one, or not indexed.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -18,7 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import KnowledgeBaseError
+from rag.errors import DatabaseDamagedError, KnowledgeBaseError
+from rag.store.sqlite import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kbs (
@@ -68,6 +70,7 @@ INDEXED = "indexed"
 INDEXING = "indexing"
 FAILED = "failed"
 INTERRUPTED = "not indexed (interrupted)"
+VECTORS_MISSING = "vectors missing"  # shown, never stored: indexed, but the vector store lost its chunks
 
 
 @dataclass(frozen=True)
@@ -113,22 +116,53 @@ class FileRecord:
 
 
 class Catalog:
+    """The catalog file, opened by rag.store.sqlite.Database: nothing is created until the
+    first write, a damaged file says so (and how to get back), a read-only folder reads."""
+
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(kbs)")}
-        if "embed_backend" not in columns:  # catalogs made before backends were recorded
-            self._db.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
+        self.path = path
+        self.backup_path = path.with_name(path.name + ".bak")
+        what = "knowledge bases, files and their texts"
+        if path.is_file() and path.stat().st_size == 0 and (
+                self.backup_path.is_file() or (path.parent / "chroma" / "chroma.sqlite3").is_file()):
+            # SQLite would take an empty file for a new catalog: the data would look simply gone
+            raise DatabaseDamagedError(path, what, "the file is empty (0 bytes) but the data folder holds vectors",
+                                       self._advice())
+        self._db = Database(path, _prepare, what, self._advice())
+        self._lock = self._db.lock
+
+    def _advice(self) -> str:
+        if self.backup_path.is_file():
+            return ("`rag-cli doctor --repair` puts back the copy kept after the last change "
+                    f"({self.backup_path.name}) and re-indexes what changed since")
+        return (f"no copy of it was kept: move it out of {self.path.parent} and ingest your documents again "
+                "(`rag-cli doctor --repair` does the moving)")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def damage(self) -> str | None:
+        """What SQLite's quick_check finds wrong with the file (every page is read), or None."""
+        try:
+            rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
+        except DatabaseDamagedError as err:
+            return str(err)
+        return None if rows == ["ok"] else "; ".join(rows[:3])
+
+    def backup(self) -> None:
+        """Keep a copy of the catalog (SQLite's backup API: a consistent snapshot even while
+        readers read), written beside it as `catalog.sqlite3.bak` through a temp file."""
+        if self._db.in_memory or self._db.read_only:
+            return
+        tmp = self.backup_path.with_name(self.backup_path.name + ".tmp")
+        with self._lock:
+            target = sqlite3.connect(str(tmp))
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+        os.replace(tmp, self.backup_path)
 
     def lexical(self):
         from rag.store.bm25 import LexicalIndex
@@ -361,8 +395,18 @@ class Catalog:
             )
 
 
+def _prepare(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.executescript(SCHEMA)
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(kbs)")}
+    if "embed_backend" not in columns:  # catalogs made before backends were recorded
+        conn.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
+
+
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
+    def __init__(self, db, lock: threading.RLock):
         self.db = db
         self.lock = lock
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from rag.errors import KnowledgeBaseError, WriterBusyError
+from rag.errors import KnowledgeBaseError, ReadOnlyDataError, WriterBusyError
 from rag.store import manifest as cat
 from rag.store.manifest import KnowledgeBase
 
@@ -50,8 +50,8 @@ class Recovery:
                             if sha:
                                 self.delete_chunks(kb, rec.id, sha)
                         catalog.settle_interrupted(rec)
-            except WriterBusyError:
-                return  # a writer is at work; its pending files are not leftovers
+            except (WriterBusyError, ReadOnlyDataError):
+                return  # a writer is at work (its pending files are not leftovers), or nobody may write
         self._recovered.add(kb.id)
 
     def check_store(self, kb: KnowledgeBase) -> None:
@@ -82,7 +82,7 @@ class Recovery:
                 with self.parts.writer:
                     if lexical.outdated(kb.id):
                         self._rebuild_lexical(kb)
-            except WriterBusyError:
+            except (WriterBusyError, ReadOnlyDataError):
                 if required:
                     raise
                 return lexical  # try again at the next search

@@ -152,18 +152,32 @@ class ChromaStore:
         if not url:
             if path is None:
                 raise ValueError("ChromaStore needs a path (embedded) or a url (server)")
-            path.mkdir(parents=True, exist_ok=True)
-            self._reader = _LocalReader.open(path)
+            # a store that does not exist yet reads as empty; the first write creates it
+            self._reader = _LocalReader.open(path) if (path / "chroma.sqlite3").is_file() else _EmptyStore()
         if self._reader is None:
             self._client = self._open_client()
 
     def _open_client(self):
         import chromadb
 
+        if not self.url:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from rag.errors import ReadOnlyDataError
+
+                raise ReadOnlyDataError(self.path.parent, exc.strerror or str(exc)) from None
         settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
         if self.url:
             return _http_client(chromadb, self.url, self._headers, settings)
-        return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        try:
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        except Exception as exc:
+            if not os.access(self.path, os.W_OK):  # chromadb cannot open its files in a read-only folder
+                from rag.errors import ReadOnlyDataError
+
+                raise ReadOnlyDataError(self.path.parent, "the vector store cannot be opened there") from None
+            raise
 
     @property
     def client(self):
@@ -296,6 +310,19 @@ class ChromaStore:
 def _reraise_interrupts(exc: BaseException) -> None:
     if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
         raise exc
+
+
+class _EmptyStore:
+    """The reader of an embedded store that does not exist yet: every collection is empty."""
+
+    def count(self, name: str) -> int:
+        return 0
+
+    def query(self, name: str, vectors, k: int, where, include: list[str]) -> dict:
+        return {"ids": []}
+
+    def get(self, name: str, where, ids, limit, include: list[str], offset: int = 0) -> dict:
+        return {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
 
 
 class _LocalReader:

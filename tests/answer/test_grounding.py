@@ -56,3 +56,24 @@ def test_model_fragments_and_format_echoes_are_not_shown():
     assert not says_something("«Asymptote is a file format that allows you to create figures»")
     assert not says_something("Source [2] — manual.pdf, page 3")
     assert says_something("Clean the fan every six months.") and says_something("额定电压为十二伏特。")
+
+
+def test_a_question_too_long_for_the_context_window_gets_advice(make_engine, tmp_path):
+    import pytest
+
+    from helpers import ScriptedGenerator
+    from pdfs import make_sample_pdf
+    from rag.errors import GenerationError
+
+    engine = make_engine(generator=ScriptedGenerator(["never"]))
+    list(engine.ingest([make_sample_pdf(tmp_path / "r.pdf")]))
+    long = "What is the default port of the admin console? " * 400  # ~3,600 words > half of 4,096 tokens
+    with pytest.raises(GenerationError, match="the question is too long for the model.*shorten the question"):
+        list(engine.ask(long))
+
+
+def test_control_characters_in_names_are_shown_escaped():
+    from rag.paths import display
+
+    assert display("a\nb.pdf") == "a\\nb.pdf" and display("x\x1b[31my.txt") == "x\\x1b[31my.txt"
+    assert display("caf\udce9.pdf") == "caf\\xe9.pdf" and display("中文.pdf") == "中文.pdf"

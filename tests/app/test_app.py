@@ -38,7 +38,9 @@ def test_drop_pdf_then_ask_the_real_model(qtbot, open_window, make_engine, gener
     done = wait_answer(qtbot, window, timeout=120_000)
 
     assert done is not None and done.answer and not done.stats.cancelled
-    assert done.stats.tokens > 1 and window.conversation.token_flushes > 1  # streamed, not written all at once
+    # grounded: the quote is shown at once, then whatever of the model's text passes the check
+    # (the streaming in batches is tested with a scripted model in test_stop_and_escape_...)
+    assert done.stats.tokens > 1 and window.conversation.token_flushes >= 1 and done.answer.startswith("«")
     sources = window.sources.texts()
     assert any(line.startswith("[") and "manual.pdf p.2" in line for line in sources), sources
     assert not any(re.search(r"\(\d+\.\d+\)", line) for line in sources)  # no raw fusion score

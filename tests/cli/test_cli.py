@@ -60,7 +60,7 @@ def test_ingest_search_ask_list_remove(rag_home, tmp_path, real_pdfs):
 
     found = json.loads(cli("search", "admin console port", "--json", "-k", "3", home=rag_home,
                            check_rc=0).stdout)
-    assert set(found["results"][0]) == {"n", "file", "path", "page", "page_end", "score", "text", "ocr"}
+    assert set(found["results"][0]) == {"n", "file", "path", "page", "page_end", "score", "text", "ocr", "section"}
     assert found["results"][0]["ocr"] is False  # a text-layer page
     assert found["results"][0]["file"] == "router.pdf" and found["results"][0]["page"] == 2
     assert isinstance(found["results"][0]["page"], int) and found["stats"]["retrieval_ms"] >= 0

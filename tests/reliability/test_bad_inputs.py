@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability.helpers import outcomes, rag_cli
+from reliability.helpers import outcomes, rag_cli, unprivileged
 from pdfs import FILLER_EN, make_garbled_pdf, make_image_only_pdf, make_pdf, make_sample_pdf, rasterise_pdf
 
 GARBLED_LINES = ["The spare fuse for the Zephyr router sits under the rubber foot near the antenna."] * 12
@@ -81,7 +81,7 @@ EXPECTED_OCR_OFF = {
     "garbled.pdf": "FAILED: the PDF's text cannot be decoded (its fonts have no Unicode map); OCR it (setting "
                    "ocr = true, RAG_OCR=1, or ocrmypdf --force-ocr) or export it again from its source",
     "missing.pdf": "FAILED: no such file or folder; check the path",
-    "pictures-only": "FAILED: this folder holds no .pdf, .txt or .md files",
+    "pictures-only": "FAILED: this folder holds no .pdf, .docx, .epub, .html, .txt or .md files",
 }
 
 
@@ -168,18 +168,8 @@ def test_a_few_undecodable_pages_are_left_out_and_named(make_engine, tmp_path):
     assert texts and not any("\ue000" <= ch <= "\uf8ff" for t in texts for ch in t)
 
 
-def _unprivileged() -> list[str] | None:
-    """A command prefix that runs as `nobody` (the tests run as root, which reads any file)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-
-
 def test_file_without_read_permission(models_dir, embedder, tmp_path):
-    prefix = _unprivileged()
+    prefix = unprivileged()
     if prefix is None:
         pytest.skip("running as root without setpriv: root reads files whatever their mode bits")
     # pytest's tmp_path lies under a 0700 folder of root's: use a world-traversable one.

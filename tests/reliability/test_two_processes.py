@@ -116,7 +116,7 @@ def test_an_older_bm25_table_answers_while_another_process_writes(make_engine, o
     table (section title inside the body) still answers."""
     engine = make_engine()
     list(engine.ingest([make_sample_pdf(tmp_path / "a.pdf")]))
-    kb = engine.library.kb(None)
+    kb = engine.library.kb(None, create=True)
     older_bm25_layout(engine, kb)
     engine.close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rag_home), "60"], stdout=subprocess.PIPE, text=True)

@@ -110,7 +110,7 @@ def test_bm25_skips_rows_of_uncommitted_versions_that_outrank_the_committed_ones
     engine = make_engine()
     make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
     list(engine.ingest([tmp_path / "w.pdf"]))
-    kb = engine.library.kb(None)
+    kb = engine.library.kb(None, create=True)
     file_id = engine.parts.catalog.files(kb)[0].id
     # A version being written (or left by a crash): many rows that match better than the
     # committed page and fill the first ranks the index returns.
@@ -157,7 +157,7 @@ def test_a_section_title_does_not_outweigh_the_text_of_short_chunks(make_engine)
     made a code listing's 31-token tail the best match for a question about page numbers in
     Chinese numerals, above the passage that answers it (zhnumber.pdf)."""
     engine = make_engine()
-    kb = engine.library.kb(None)
+    kb = engine.library.kb(None, create=True)
     rec = engine.parts.catalog.begin_file(kb, "/docs/zhnumber.pdf", "zhnumber.pdf", 1, 1, "a" * 64)
     engine.parts.catalog.commit_file(rec, 1, 1, 3, 22)
     rows = [("tail", "中文数字配置文件", "1228 〈/!big5〉 { s2 } { trad } { 億 }"),
@@ -174,7 +174,7 @@ def quartz_engine(make_engine, tmp_path):
     engine = make_engine()
     make_pdf(tmp_path / "w.pdf", [["The quartz widget hums quietly in the cellar."] * 3, ["Nothing to see."] * 3])
     list(engine.ingest([tmp_path / "w.pdf"]))
-    return engine, engine.library.kb(None)
+    return engine, engine.library.kb(None, create=True)
 
 
 def test_a_lexical_table_of_the_older_layout_is_rebuilt_from_the_store(make_engine, older_bm25_layout, tmp_path):

@@ -1,0 +1,60 @@
+"""`./desk bench hostile`: a 200 MB text file, the case that used to fail after 10-20 s with
+3-4 GB RSS. Reading it (pages/s, peak memory of the reader) and a real `rag-cli ingest` of it
+stopped after a fixed time (embedding 200 MB takes hours on a laptop CPU): its peak RSS,
+children included, and that the store stays clean after the stop."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import time
+import tracemalloc
+
+from .suites import BIN, RESULTS, row
+
+SIZE_MB = int(os.environ.get("RAG_BENCH_TEXT_MB", "200"))
+INGEST_S = float(os.environ.get("RAG_BENCH_TEXT_S", "90"))
+
+
+def big_text():
+    path = RESULTS / f"big-{SIZE_MB}mb.txt"
+    if not path.exists() or path.stat().st_size < SIZE_MB << 20:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        line = "The gateway keeps its logs for thirty days, rotates them at midnight and mails a summary.\n"
+        with path.open("w", encoding="utf-8") as f:
+            n = 0
+            while f.tell() < SIZE_MB << 20:
+                f.write("".join(f"{n + i} {line}" for i in range(10_000)))
+                n += 10_000
+    return path
+
+
+def bench_hostile():
+    from rag.ingest.readers.plain_text import TextDocument
+
+    path = big_text()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    pages = sum(1 for _ in TextDocument(path, markdown=False).pages())
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    yield row(f"{SIZE_MB} MB .txt read as pages: pages, pages/s", f"{pages}, {pages / seconds:.0f}")
+    yield row("peak Python memory while reading it (MB)", f"{peak / 2**20:.1f}")
+    home = RESULTS / "home-hostile"
+    env = dict(os.environ, RAG_HOME=str(home))
+    proc = subprocess.Popen([str(BIN / "rag-cli"), "ingest", str(path)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.wait(timeout=INGEST_S)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, as a user would
+        proc.wait(timeout=120)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    tail = proc.stderr.read().strip().splitlines()[-1:] if proc.stderr else []
+    yield row(f"rag-cli ingest of it for {INGEST_S:g} s, then Ctrl-C: peak RSS incl. children (MB)", f"{rss:.0f}",
+              "<= 1024")
+    listed = subprocess.run([str(BIN / "rag-cli"), "list"], env=env, capture_output=True, text=True)
+    yield {**row("after the stop: rag-cli list", (listed.stdout.strip() or listed.stderr.strip())[:70]),
+           "note": " ".join(tail)[:100]}
