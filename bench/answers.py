@@ -19,6 +19,9 @@ MODES = tuple(os.environ.get("RAG_BENCH_ANSWER_MODES", "generate,grounded,quote"
 
 
 def bench_answers():
+    from .machine import machine_rows
+
+    yield from machine_rows()
     files = corpus()
     home = RESULTS / "home-retrieval"
     proc = _cli("ingest", *files.values(), home=home)
