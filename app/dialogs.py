@@ -260,7 +260,7 @@ def file_details(rec, parent: QWidget | None = None) -> str:
     """The text shown by Details… for one document."""
     lines = [
         QCoreApplication.translate("DocumentDetails", "File: {path}").format(path=rec.path),
-        QCoreApplication.translate("DocumentDetails", "Status: {state}").format(state=rec.state),
+        QCoreApplication.translate("DocumentDetails", "Status: {state}").format(state=rec.status),
         QCoreApplication.translate("DocumentDetails", "Pages: {pages}    Chunks: {chunks}").format(
             pages=rec.pages, chunks=rec.chunks),
     ]

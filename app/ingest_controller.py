@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from rag import FileFailed, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
+from rag import (FileFailed, FileIndexed, FileProgress, FileRemoved, FileSearchable, FileSkipped, FileStarted,
+                 IngestDone)
 
 from .workers import IngestWorker
 
@@ -88,6 +89,11 @@ class IngestController(QObject):
                 self._position = (ev.index, ev.total)
                 self._set_progress(0)
                 docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
+            case FileProgress(unit="chunk"):  # vectors of a searchable file: its row in the list says how far
+                self.mw.library.refresh()
+            case FileSearchable():
+                self._set_progress(1)
+                self.mw.library.refresh()
             case FileProgress():
                 self._set_progress(ev.done / ev.total if ev.total else 0)
                 if ev.stage == "ocr":
@@ -98,7 +104,8 @@ class IngestController(QObject):
                 docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): {what}")
                 self.mw.library.refresh()
             case FileIndexed() | FileSkipped() | FileRemoved():
-                self._set_progress(1)
+                if not isinstance(ev, FileIndexed):
+                    self._set_progress(1)
                 if isinstance(ev, FileIndexed) and ev.note:
                     self._failures.append(self.tr("{name}: indexed, but {note}").format(name=ev.name, note=ev.note))
                     self.mw.show_error("; ".join(self._failures))
@@ -110,6 +117,8 @@ class IngestController(QObject):
             case IngestDone():
                 docs.progress.setValue(1000)
                 parts = [self.tr("{n} indexed ({chunks} chunks)").format(n=ev.indexed, chunks=ev.chunks)]
+                if ev.searchable:
+                    parts.append(self.tr("{n} searchable, vectors to come").format(n=ev.searchable))
                 if ev.skipped:
                     parts.append(self.tr("{n} unchanged").format(n=ev.skipped))
                 if ev.removed:

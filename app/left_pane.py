@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rag import FAILED, INDEXED
+from rag import FAILED, INDEXED, LEXICAL
 
 from .widgets import column, drop_hint, heading, row
 
@@ -110,12 +110,14 @@ class DocumentsPane(QWidget):
         self.files.clear()
         self._records = {rec.path: rec for rec in records}
         for rec in records:
-            state = {INDEXED: self.tr("indexed"), FAILED: self.tr("failed")}.get(rec.state, rec.state)
+            state = {INDEXED: self.tr("indexed"), FAILED: self.tr("failed"),
+                     LEXICAL: self.tr("searchable · embedding {percent}%").format(percent=rec.embedding_percent)
+                     }.get(rec.state, rec.status)
             item = QListWidgetItem(self.tr("{name} — {pages} pages, {chunks} chunks, {state}").format(
                 name=rec.name, pages=rec.pages, chunks=rec.chunks, state=state))
             item.setData(Qt.ItemDataRole.UserRole, rec.path)
             item.setToolTip(rec.error or rec.path)
-            if rec.state != INDEXED:
+            if rec.state not in (INDEXED, LEXICAL):
                 item.setForeground(QColor("#b3261e") if rec.state == FAILED else self.palette().placeholderText())
             if rec.state == FAILED:
                 item.setIcon(warn)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from rag import RagError
+from rag import LEXICAL, RagError
 
 from .dialogs import file_details
 from .tasks import error_message
@@ -40,6 +40,7 @@ class LibraryController(QObject):
         super().__init__(window)
         self.mw = window
         self._refresh_waiting = False
+        self._finishing: set[str] = set()  # knowledge bases whose leftover vectors were asked for
         self.sync_timer = QTimer(self, singleShot=True, interval=self.SYNC_DELAY_MS)
         self.sync_timer.timeout.connect(self.sync_watched)
         self.resync_timer = QTimer(self, interval=self.RESYNC_MS)
@@ -89,9 +90,19 @@ class LibraryController(QObject):
         d = self.mw.docs
         d.set_kbs(view.kbs, view.kb)
         d.show_files(view.files)
+        self._finish_vectors(view)
         d.show_watched(view.watched)
         self.mw.chats.show_chats(view.chats, self.mw.conversation.chat_id)
         self.mw.conversation.selection_changed()
+
+    def _finish_vectors(self, view: LibraryView) -> None:
+        """Files an earlier job left searchable by their text only (`rag-cli ingest --no-wait`,
+        a cancel, a crash) get their vectors in the background, once per knowledge base and run."""
+        if view.kb in self._finishing or self.mw.ingestion.busy:
+            return
+        if any(f.state == LEXICAL for f in view.files):
+            self._finishing.add(view.kb)
+            self.mw.ingestion.run_job("finish", [], view.kb)
 
     # ---- knowledge bases ----------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ class IngestWorker(EngineWorker):
             return self.engine.sync(self.kb, cancel=self.cancel)
         if self.job == "rebuild":
             return self.engine.reindex_kb(self.kb, cancel=self.cancel)
+        if self.job == "finish":  # the vectors of files an earlier job left searchable by their text only
+            return self.engine.finish(self.kb, cancel=self.cancel)
         raise ValueError(self.job)
 
 

@@ -22,6 +22,7 @@ _EXPORTS = {
     "FileRecord": "rag.store.manifest",
     "KnowledgeBase": "rag.store.manifest",
     "INDEXED": "rag.store.manifest",
+    "LEXICAL": "rag.store.manifest",
     "INDEXING": "rag.store.manifest",
     "FAILED": "rag.store.manifest",
     "INTERRUPTED": "rag.store.manifest",
@@ -57,7 +58,7 @@ _EXPORTS = {
     "evaluate_answers": "rag.answer.evaluation",
     # events
     **{name: "rag.events" for name in (
-        "FileStarted", "FileProgress", "FileIndexed", "FileSkipped", "FileFailed", "FileRemoved", "FileIgnored",
+        "FileStarted", "FileProgress", "FileSearchable", "FileIndexed", "FileSkipped", "FileFailed", "FileRemoved", "FileIgnored",
         "IngestDone",
         "IngestEvent", "Source", "Quote", "ChatSaved", "SourcesFound", "Token", "AnswerStats", "AnswerDone", "Abstained",
         "AnswerEvent")},

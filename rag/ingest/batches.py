@@ -47,9 +47,19 @@ class BatchWriter:
             error, self._error = self._error, None
             raise error
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def put(self, job) -> None:
         self._raise()
-        self._jobs.put(job)
+        while True:
+            try:
+                self._jobs.put(job, timeout=0.1)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    return  # closed meanwhile: nothing more is written
 
     def finish(self) -> None:
         self.close()

@@ -1,6 +1,13 @@
 """Ingest jobs over many files, each under the writer lock: add paths, index files again from
-their sources, rebuild a knowledge base, and keep one in step with its watched folders. A bad
-file fails alone: it is reported and the batch goes on."""
+their sources, rebuild a knowledge base, keep one in step with its watched folders, and finish
+the vectors of files left searchable by their text alone. A bad file fails alone: it is
+reported and the batch goes on.
+
+Every job reads its files first (each becomes searchable by BM25 as soon as its text is
+stored: FileSearchable) while one vector worker embeds what was read, in reading order
+(rag.ingest.embedding); with `wait` (the default) the job then waits for the last vector
+(FileIndexed for each file), else it returns and leaves the files at stage `lexical`. Files
+left at `lexical` by an earlier job are finished by the next job on their knowledge base."""
 
 from __future__ import annotations
 
@@ -11,8 +18,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from rag.errors import DocumentError, FileMissingError, UnreadableFileError
-from rag.events import (FileFailed, FileIgnored, FileIndexed, FileRemoved, FileSkipped, FileStarted, IngestDone,
-                        IngestEvent)
+from rag.events import (FileFailed, FileIgnored, FileIndexed, FileRemoved, FileSearchable, FileSkipped, FileStarted,
+                        IngestDone, IngestEvent)
 from rag.ingest.discover import EmptyFolderError, discover
 from rag.paths import display, is_text
 from rag.ingest.pipeline import FilePipeline
@@ -26,12 +33,20 @@ class Indexer:
         self._write_lock = threading.Lock()  # one ingest job at a time in this process
 
     def ingest(self, paths: Iterable[str | Path], kb: str | None = None,
-               cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+               cancel: threading.Event | None = None, wait: bool = True) -> Iterator[IngestEvent]:
         cancel = cancel or threading.Event()
         started = time.perf_counter()
         found = discover([Path(p) for p in paths])
         with self.parts.writer:
-            yield from self._run(found.files, found.problems, kb, cancel, started, ignored=found.ignored)
+            yield from self._run(found.files, found.problems, kb, cancel, started, ignored=found.ignored, wait=wait)
+
+    def finish(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+        """Make the vectors of the files of `kb` left at stage `lexical` (searchable by their
+        text only) by an earlier job: `rag-cli ingest --no-wait`, a cancel, a crash."""
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        with self.parts.writer:
+            yield from self._run([], [], kb, cancel, started)
 
     def reindex(self, files: Sequence[str], kb: str | None = None,
                 cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
@@ -77,14 +92,18 @@ class Indexer:
     def _rebuild_embedder(self, kb, setting: str | None):
         from rag.errors import RagError
 
+        from models.locate import embedder_setting
+
         if setting:
             return self.parts.embedder_for_setting(setting)
-        try:
-            return self.parts.embedder_for(kb)
+        try:  # its own model, with the settings' precision (a rebuild is how a precision is switched)
+            return self.parts.embedder_for_setting(embedder_setting(kb.embed_model)) if kb.embed_model \
+                else self.parts.embedder
         except RagError:
             return self.parts.embedder
 
-    def sync(self, kb: str | None = None, cancel: threading.Event | None = None) -> Iterator[IngestEvent]:
+    def sync(self, kb: str | None = None, cancel: threading.Event | None = None,
+             wait: bool = True) -> Iterator[IngestEvent]:
         """Bring a knowledge base in line with its watched folders: index new and changed
         files, drop files that were deleted from a watched folder."""
         cancel = cancel or threading.Event()
@@ -106,11 +125,11 @@ class Indexer:
                                                "kept until it is back") for f in folders if not Path(f).is_dir()]
             found = discover([Path(f) for f in present])
             problems += [p for p in found.problems if not isinstance(p, EmptyFolderError)]  # empty is fine
-            yield from self._run(found.files, problems, kbrec.name, cancel, started, len(removed), found.ignored)
+            yield from self._run(found.files, problems, kbrec.name, cancel, started, len(removed), found.ignored, wait)
 
-    def _run(self, files, problems, kb, cancel, started, removed=0, ignored=()):
+    def _run(self, files, problems, kb, cancel, started, removed=0, ignored=(), wait=True):
         total = len(files) + len(problems)
-        indexed = skipped = failed = chunks_total = 0
+        skipped = failed = chunks_total = 0
         kbrec = self.library.kb(kb, create=True)
         for path in ignored:
             yield FileIgnored(path)
@@ -122,29 +141,51 @@ class Indexer:
             self._remember_refusal(kbrec, problem)
             yield FileFailed(problem.path, problem.reason)
         verify = False
-        if files:
+        leftovers = self.parts.catalog.lexical_files(kbrec) if kbrec.id else []
+        if files or leftovers:
             kbrec = self.library.check_model(kbrec)  # the right store and model first, then
             self.library.recovery.lexical_for(kbrec, required=True)  # rows are written in the current layout
             verify = self.library.vectors_lost(kbrec)  # then unchanged files are skipped only if still stored
+        indexed_events = 0
         with self._write_lock:
-            for path in files:
-                if cancel.is_set():
-                    break
-                position += 1
-                yield FileStarted(path, position, total)
-                outcome = yield from self.files.index_file(kbrec, path, cancel, verify)
-                if isinstance(outcome, FileIndexed):
-                    indexed += 1
-                    chunks_total += outcome.chunks
-                elif isinstance(outcome, FileSkipped):
-                    skipped += 1
-                else:
-                    failed += 1
-                yield outcome
-        if indexed or removed or problems or failed:
+            vectors = self.files.vector_worker(kbrec, cancel, active=wait) if files or leftovers else None
+            try:
+                for rec in leftovers:  # files an earlier job left searchable by their text only
+                    vectors.resume(rec)
+                for path in files:
+                    if cancel.is_set():
+                        break
+                    position += 1
+                    yield FileStarted(path, position, total)
+                    tally = [indexed_events, failed]
+                    outcome = yield from _relay(self.files.index_file(kbrec, path, cancel, verify, vectors), tally)
+                    indexed_events, failed = tally
+                    if isinstance(outcome, FileSearchable):
+                        chunks_total += outcome.chunks
+                    elif isinstance(outcome, FileSkipped):
+                        skipped += 1
+                    else:
+                        failed += 1
+                    yield outcome
+                    for ev in vectors.events():
+                        indexed_events, failed = _count(ev, indexed_events, failed)
+                        yield ev
+                if vectors is not None and wait:
+                    for ev in vectors.wait():
+                        indexed_events, failed = _count(ev, indexed_events, failed)
+                        yield ev
+            finally:
+                if vectors is not None:
+                    vectors.close()  # no vector is written after this
+            if vectors is not None:
+                for ev in vectors.events():
+                    indexed_events, failed = _count(ev, indexed_events, failed)
+                    yield ev
+        searchable = vectors.left_lexical() if vectors is not None else 0
+        if indexed_events or removed or problems or failed or searchable:
             self.parts.catalog.backup()  # the copy `doctor --repair` puts back if the catalog is damaged
-        yield IngestDone(indexed, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set(),
-                         removed, len(ignored))
+        yield IngestDone(indexed_events, skipped, failed, chunks_total, time.perf_counter() - started, cancel.is_set(),
+                         removed, len(ignored), searchable)
 
     def _remember_refusal(self, kb, problem: DocumentError) -> None:
         """A file refused before reading is listed with its reason (`rag-cli list`, the app),
@@ -156,3 +197,28 @@ class Indexer:
             return  # an unplugged watched folder
         key = str(path) if is_text(path) else display(path)  # SQLite stores text: escapes for odd bytes
         self.parts.catalog.record_failure(kb, key, display(path.name), problem.reason)
+
+
+def _count(ev, indexed: int, failed: int) -> tuple[int, int]:
+    """Files the vector worker finished (FileIndexed) or could not finish (FileFailed)."""
+    if isinstance(ev, FileIndexed):
+        return indexed + 1, failed
+    if isinstance(ev, FileFailed):
+        return indexed, failed + 1
+    return indexed, failed
+
+
+def _relay(gen, tally: list):
+    """Pass on the events of one file's reading, counting the vector worker's outcomes among
+    them into `tally` ([indexed, failed]); returns the file's own outcome."""
+    try:
+        while True:
+            try:
+                ev = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(ev, (FileIndexed, FileFailed)):
+                tally[0], tally[1] = _count(ev, tally[0], tally[1])
+            yield ev
+    finally:
+        gen.close()

@@ -24,13 +24,23 @@ class Retriever(Protocol):
 
 
 class DenseRetriever:
+    """`hidden`: (file id, sha) versions whose vectors dense search must not return: versions
+    not committed yet, and files at stage `lexical` whose vectors are still being made (a
+    file is seen by dense search only once all its vectors are stored). `enabled` false: no
+    file has all its vectors yet, so nothing is embedded or asked."""
+
     def __init__(self, store: VectorStore, embed_query: Callable,
-                 file_ids: Callable[[Sequence[str]], set[int]] | None = None):
+                 file_ids: Callable[[Sequence[str]], set[int]] | None = None, hidden: frozenset = frozenset(),
+                 enabled: bool = True):
         self.store = store
         self.embed_query = embed_query
         self.file_ids = file_ids  # base names (`manual.pdf`) or full paths -> catalog file ids
+        self.hidden = hidden
+        self.enabled = enabled
 
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
+        if not self.enabled:
+            return []
         where = None
         if files:
             wanted = sorted(self.file_ids(files)) if self.file_ids else []
@@ -38,7 +48,10 @@ class DenseRetriever:
                 return []
             where = {"file_id": wanted[0]} if len(wanted) == 1 else {"file_id": {"$in": wanted}}
         vector = self.embed_query(query)
-        chunks = self.store.query(collection, vector, k, where=where)
+        if self.hidden:
+            chunks = self.store.query(collection, vector, k, where=where, hidden=self.hidden)
+        else:
+            chunks = self.store.query(collection, vector, k, where=where)
         return [Hit(c, c.score, dense=c.score) for c in chunks]
 
 
@@ -60,8 +73,9 @@ class LexicalRetriever:
             return []
         chunks = dict(known or {})
         missing = [cid for cid, _ in scored if cid not in chunks]
-        if missing:
-            chunks.update((c.id, c) for c in self.store.get(collection, ids=missing))
+        if missing:  # read from the chunk rows: a file at stage `lexical` has no vectors yet
+            read = self.store.texts if hasattr(self.store, "texts") else lambda col, ids: self.store.get(col, ids=ids)
+            chunks.update((c.id, c) for c in read(collection, missing))
         return [Hit(chunks[cid], s, lexical=s) for cid, s in scored if cid in chunks]
 
 
@@ -82,7 +96,7 @@ class HybridRetriever:
         n = max(self.candidates, k)
         lists = {}
         known: dict[str, StoredChunk] = {}
-        if self.weights["dense"] > 0:
+        if self.weights["dense"] > 0 and getattr(self.dense, "enabled", True):
             lists["dense"] = self.dense.retrieve(collection, query, n, files)
             known = {h.chunk.id: h.chunk for h in lists["dense"]}
         lists["lexical"] = self.lexical.retrieve(collection, query, n, files, known)

@@ -42,12 +42,15 @@ class Searcher:
         self.parts = parts
         self.library = library
 
-    def retriever(self, kb: KnowledgeBase, mode: str | None = None, query: str = "") -> Retriever:
+    def retriever(self, kb: KnowledgeBase, mode: str | None = None, query: str = "", view=None) -> Retriever:
+        """`view`: what the search may show (`Catalog.search_view`), read once per search."""
         mode = (mode or self.parts.settings.retrieval_mode).removesuffix("+rerank")
         if mode not in MODES:
             raise RagError(f"unknown retrieval mode {mode!r}; use dense, bm25 or hybrid")
         file_ids = lambda files: self.library.file_ids(kb, files)  # noqa: E731
-        dense = DenseRetriever(self.parts.store, lambda text: self.parts.embed_query(text, kb), file_ids)
+        view = view or self.view(kb)
+        dense = DenseRetriever(self.parts.store, lambda text: self.parts.embed_query(text, kb), file_ids,
+                               view.hidden, view.any_indexed)
         if mode == "dense":
             return dense
         lexical = LexicalRetriever(self.parts.store, self.library.recovery.lexical_for(kb), kb.id, file_ids)
@@ -70,25 +73,38 @@ class Searcher:
         t0 = time.perf_counter()
         s = self.parts.settings
         mode = mode or s.retrieval_mode
+        view = self.view(kbrec)
         if kbrec.embed_model is not None:
             self.library.check_store(kbrec)
-            if mode.split("+")[0] != "bm25":
+            if mode.split("+")[0] != "bm25" and view.any_indexed:
                 self._get_ahead(query, kbrec)
-        if kbrec.embed_model is None or self.parts.store.count(kbrec.collection) == 0:
+        if kbrec.embed_model is None or (not view.lexical and self.parts.store.count(kbrec.collection) == 0):
             return SearchResult((), (time.perf_counter() - t0) * 1000)
         self.library.check_model(kbrec)
         k = k or s.top_k
         rerank = mode.endswith("+rerank") or bool(s.reranker)
         mode = mode.removesuffix("+rerank")
         depth = max(k * 3, s.rerank_candidates if rerank else 0)
-        hits = one_per_page(self._first_stage(kbrec, query, mode, depth, files))
+        hits = one_per_page(self._first_stage(kbrec, query, mode, depth, files, view))
         if rerank:
             hits = self.parts.reranker.rerank(query, hits, cancel)
         hits = hits[:k]
         support = measure(query, hits)
         if s.abstain_min_dense == Settings.abstain_min_dense:  # the default is MiniLM's: use the model's own
             support = replace(support, min_dense=calibrated_min_dense(kbrec.embed_model))
+        if view.lexical and any(_file_id(h.chunk.id) in view.lexical for h in hits[:3]):
+            # a top passage's file has no vectors yet, so no cosine speaks for it: coverage decides
+            support = replace(support, dense=None)
         return SearchResult(to_sources(hits), (time.perf_counter() - t0) * 1000, support)
+
+    def view(self, kb: KnowledgeBase):
+        """What a search of `kb` may show now: which versions dense search must skip, which
+        files BM25 alone finds (stage `lexical`). See rag.store.manifest.SearchView."""
+        from rag.store.manifest import SearchView
+
+        if not kb.id:
+            return SearchView(False)
+        return self.parts.catalog.search_view(kb)
 
     def _get_ahead(self, query: str, kb: KnowledgeBase) -> None:
         """Importing chromadb alone takes about a second: open the store on a helper thread
@@ -102,8 +118,9 @@ class Searcher:
         except Exception:
             pass
 
-    def _first_stage(self, kb: KnowledgeBase, query: str, mode: str, depth: int, files: Sequence[str]) -> list:
-        hits = self.retriever(kb, mode, query).retrieve(kb.collection, query, depth, files)
+    def _first_stage(self, kb: KnowledgeBase, query: str, mode: str, depth: int, files: Sequence[str],
+                     view=None) -> list:
+        hits = self.retriever(kb, mode, query, view).retrieve(kb.collection, query, depth, files)
         n = self.parts.settings.fusion_queries
         if not n:
             return hits
@@ -111,7 +128,7 @@ class Searcher:
 
         lists = {"q0": hits}
         for i, extra in enumerate(rephrasings(self.parts.generator, query, n), start=1):
-            lists[f"q{i}"] = self.retriever(kb, mode, extra).retrieve(kb.collection, extra, depth, files)
+            lists[f"q{i}"] = self.retriever(kb, mode, extra, view).retrieve(kb.collection, extra, depth, files)
         return rrf_fuse(lists, {}, self.parts.settings.rrf_k, key=page_key)
 
     def with_neighbours(self, kb: KnowledgeBase, sources: Sequence[Source], n: int) -> tuple[Source, ...]:
@@ -122,7 +139,7 @@ class Searcher:
             file_id, sha, index = src.chunk_id.rsplit("-", 2)
             index = int(index)
             wanted = [f"{file_id}-{sha}-{i:06d}" for i in range(index - n, index + n + 1) if i >= 0 and i != index]
-            got = {c.id: c for c in self.parts.store.get(kb.collection, ids=wanted)} if wanted else {}
+            got = {c.id: c for c in self.parts.store.texts(kb.collection, wanted)} if wanted else {}
             text, page_end = src.text, src.page_end
             for i in range(index - 1, index - n - 1, -1):
                 c = got.get(f"{file_id}-{sha}-{i:06d}")
@@ -149,8 +166,15 @@ class Searcher:
         except ValueError:
             return []
         wanted = [f"{file_id}-{sha}-{i:06d}" for i in range(max(0, index - reach), index + reach + 1)]
-        got = {c.id: c for c in self.parts.store.get(kb.collection, ids=wanted)}
+        got = {c.id: c for c in self.parts.store.texts(kb.collection, wanted)}
         return [got[cid] for cid in wanted if cid in got and int(got[cid].metadata.get("page", -1)) == source.page]
+
+
+def _file_id(chunk_id: str) -> int:
+    try:
+        return int(chunk_id.split("-", 1)[0])
+    except ValueError:
+        return -1
 
 
 def overlap_length(a: str, b: str, longest: int = 600) -> int:

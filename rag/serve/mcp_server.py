@@ -59,7 +59,7 @@ def _documents(engine, kb: str | None) -> dict:
 
 
 def _all_documents(engine) -> list[tuple[str, object]]:
-    return [(kb.name, f) for kb in engine.list_kbs() for f in engine.list_files(kb.name) if f.state == "indexed"]
+    return [(kb.name, f) for kb in engine.list_kbs() for f in engine.list_files(kb.name) if f.state in ("indexed", "lexical")]
 
 
 def _document_text(engine, kb: str, file: str) -> str:

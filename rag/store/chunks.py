@@ -18,6 +18,12 @@ here) read as before, so a knowledge base needs no migration. Writes put the tab
 first and the vectors second; deletes go the other way round. So a vector never lacks its
 text, except after a crash in between, which the engine's recovery (deleting a file
 version's chunks again) and `rag-cli doctor` clean up.
+
+Progressive indexing writes the two halves at different times: a file's rows (`add_rows`,
+with its BM25 rows) as it is read, its vectors (`add_vectors`) as they are made. A row
+without a vector is then a chunk of a `lexical` file: `texts` reads chunks by id from the
+rows, so BM25 hits show before their vectors exist. With a Chroma server the rows are kept
+here too (the server also gets the texts, as before).
 """
 
 from __future__ import annotations
@@ -137,6 +143,7 @@ class ChunkStore:
     # ---- the vector store's interface --------------------------------------------------
 
     def add(self, collection, ids, vectors, texts, metadatas) -> None:
+        """Rows and vectors at once (a chunk that is at once `indexed`)."""
         if len(ids) == 0:
             return
         if getattr(self.vectors, "url", ""):
@@ -144,17 +151,74 @@ class ChunkStore:
             # desktop's, and a corpus then lives where it is backed up ("Scaling out").
             self.vectors.add(collection, ids, vectors, texts, metadatas)
             return
-        t = self._ensure(collection)
         metadatas = list(metadatas)
+        self.add_rows(collection, ids, texts, metadatas)
+        self.add_vectors(collection, ids, vectors, texts, metadatas)
+
+    def add_rows(self, collection, ids, texts, metadatas) -> None:
+        """The chunks' texts and metadata, without vectors (a file's `lexical` stage)."""
+        if len(ids) == 0:
+            return
+        t = self._ensure(collection)
         self._write((f"INSERT OR REPLACE INTO {t} (id, file_id, sha, text, meta) VALUES (?, ?, ?, ?, ?)",
                      [(cid, m.get("file_id"), m.get("sha"), text, json.dumps(m, ensure_ascii=False))
                       for cid, text, m in zip(ids, texts, metadatas)]))
+
+    def add_vectors(self, collection, ids, vectors, texts, metadatas) -> None:
+        """The vectors of chunks whose rows are stored (`add_rows`)."""
+        if len(ids) == 0:
+            return
+        if getattr(self.vectors, "url", ""):
+            self.vectors.add(collection, ids, vectors, texts, metadatas)
+            return
         slim = [{k: m[k] for k in VECTOR_KEYS if k in m} or {"file_id": -1} for m in metadatas]
         self.vectors.add(collection, ids, vectors, None, slim)
 
-    def query(self, collection, vector, k, where=None) -> list[StoredChunk]:
-        """The k nearest chunks that have a text, best first (see SEARCH_DEPTH)."""
+    def texts(self, collection: str, ids: Sequence[str]) -> list[StoredChunk]:
+        """Chunks by id, read from the rows (so chunks without a vector yet are found too); a
+        chunk written by an earlier version of RAG Desk (no row) comes from the vector store."""
+        ids = list(ids)
+        rows = self._rows(collection, ids)
+        out = [StoredChunk(cid, rows[cid][0], rows[cid][1], 0.0) for cid in ids if cid in rows]
+        older = [cid for cid in ids if cid not in rows]
+        if older:
+            out += [c for c in self.vectors.get(collection, ids=older) if c.text is not None]
+        return out
+
+    def file_rows(self, collection: str, file_id: int, sha: str) -> list[StoredChunk]:
+        """Every stored row of one file version, in chunk order (what its vectors are made from)."""
+        t = self._readable(collection)
+        if t is None:
+            return []
+        with self._lock:
+            found = self._db.execute(f"SELECT id, text, meta FROM {t} WHERE file_id = ? AND sha = ?",
+                                     (file_id, sha)).fetchall()
+        chunks = [StoredChunk(cid, text, json.loads(meta), 0.0) for cid, text, meta in found]
+        return sorted(chunks, key=lambda c: c.id)
+
+    def vector_ids(self, collection: str, file_id: int, sha: str) -> set[str]:
+        """Ids of the chunks of one file version that have a vector."""
+        return {c.id for c in self.vectors.get(collection, {"$and": [{"file_id": file_id}, {"sha": sha}]})}
+
+    def query(self, collection, vector, k, where=None, hidden: frozenset = frozenset()) -> list[StoredChunk]:
+        """The k nearest chunks that have a text, best first (see SEARCH_DEPTH). `hidden`:
+        (file id, sha) versions whose vectors must not be returned (not committed, or a
+        `lexical` file whose vectors are still being made): dropped by their id prefix, and
+        when that leaves fewer than k, asked for again with a filter that excludes them."""
         near = self.vectors.nearest(collection, vector, max(k, SEARCH_DEPTH), where)
+        out = self._texts_of(collection, near, k, hidden)
+        if len(out) < k and hidden and len(near) >= SEARCH_DEPTH:
+            shas = sorted({sha for _, sha in hidden})
+            exclude = {"sha": {"$nin": shas}}
+            near = self.vectors.nearest(collection, vector, max(k, SEARCH_DEPTH),
+                                        {"$and": [where, exclude]} if where else exclude)
+            out = self._texts_of(collection, near, k, hidden)
+        return out
+
+    def _texts_of(self, collection, near, k, hidden) -> list[StoredChunk]:
+        if hidden:
+            prefixes = {f"{fid}-{sha[:16]}" for fid, sha in hidden}
+            near = [(cid, s) for cid, s in near if cid.rsplit("-", 1)[0] not in prefixes]
         out: list[StoredChunk] = []
         pos = 0
         while len(out) < k and pos < len(near):  # more only where a chunk had no text
@@ -165,9 +229,14 @@ class ChunkStore:
             found = {c.id: c for c in self.vectors.get(collection, ids=older)} if older else {}
             for cid, s in part:
                 if cid in rows:
-                    out.append(StoredChunk(cid, rows[cid][0], rows[cid][1], s))
+                    chunk = StoredChunk(cid, rows[cid][0], rows[cid][1], s)
                 elif cid in found and found[cid].text is not None:
-                    out.append(StoredChunk(cid, found[cid].text, found[cid].metadata, s))
+                    chunk = StoredChunk(cid, found[cid].text, found[cid].metadata, s)
+                else:
+                    continue
+                if hidden and (_int(chunk.metadata.get("file_id")), chunk.metadata.get("sha")) in hidden:
+                    continue  # an id of another form than fileid-sha16-index
+                out.append(chunk)
         return out
 
     def scan(self, collection: str, page: int = 5000):
@@ -219,6 +288,13 @@ class ChunkStore:
         with self._lock:
             self._db.execute(f"DROP TABLE IF EXISTS {t}")
         self._ready.discard(t)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def _sql_where(where: dict) -> tuple[str, tuple] | None:

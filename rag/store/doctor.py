@@ -27,7 +27,12 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
     recovery.recover(kb)
     findings: list[Finding] = []
     files = {f.id: f for f in parts.catalog.files(kb)}
-    committed = {fid: f.sha256 for fid, f in files.items() if f.state == cat.INDEXED}
+    committed = {fid: f.sha256 for fid, f in files.items() if f.state in cat.SEARCHABLE}
+    # Files at stage `lexical`: committed text whose vectors are still being made (rows without
+    # vectors are theirs, and BM25 indexes their rows).
+    lexical = {fid: f.sha256 for fid, f in files.items() if f.state == cat.LEXICAL}
+    lexical_rows = {fid: parts.store.file_rows(kb.collection, fid, sha) for fid, sha in lexical.items()}
+    lexical_ids = {c.id for rows in lexical_rows.values() for c in rows}
 
     if kb.embed_model:  # each knowledge base is read by its own embedder: a problem only if it is not here
         from rag.errors import RagError
@@ -47,7 +52,7 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
         findings.append(Finding(kb.name, "orphans", f"{len(orphans)} chunks belong to no committed file version",
                                 repaired=repair))
     # Text and metadata rows in the catalog whose vector is gone (see chunkstore.py).
-    stray = parts.store.payload_ids(kb.collection) - {cid for cid, _ in scanned}
+    stray = parts.store.payload_ids(kb.collection) - {cid for cid, _ in scanned} - lexical_ids
     if stray:
         if repair:
             parts.store.delete_rows(kb.collection, sorted(stray))
@@ -62,7 +67,7 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
                                 repaired=repair))
 
     dropped = set(orphans)
-    live = {c.id: c for c in stored if c.id not in dropped}
+    live = {c.id: c for c in stored if c.id not in dropped and int(c.metadata.get("file_id", -1)) not in lexical}
     per_file: dict[int, int] = {}
     for c in live.values():
         per_file[int(c.metadata["file_id"])] = per_file.get(int(c.metadata["file_id"]), 0) + 1
@@ -73,16 +78,23 @@ def check(parts, recovery, kb_name: str, repair: bool = False) -> list[Finding]:
             findings.append(Finding(kb.name, "count-mismatch",
                                     f"{f.name}: catalog says {f.chunks} chunks, the store holds {per_file.get(fid, 0)}; "
                                     f"{how}", path=f.path if Path(f.path).is_file() else ""))
-        if f.state == cat.INDEXED and not Path(f.path).exists():
+        if f.state == cat.LEXICAL and len(lexical_rows.get(fid, ())) != f.chunks:
+            findings.append(Finding(kb.name, "count-mismatch",
+                                    f"{f.name}: catalog says {f.chunks} chunks, {len(lexical_rows.get(fid, ()))} texts "
+                                    "are stored; `rag-cli doctor --repair` indexes it again from its source",
+                                    path=f.path if Path(f.path).is_file() else ""))
+        if f.state in cat.SEARCHABLE and not Path(f.path).exists():
             findings.append(Finding(kb.name, "missing-source",
                                     f"{f.name}: the source file {f.path} is gone; its stored text still answers "
                                     "questions, but citations cannot open the page"))
 
-    lexical_ids = parts.lexical.committed_ids(kb.id)
-    if lexical_ids != set(live):
-        missing, extra = set(live) - lexical_ids, lexical_ids - set(live)
+    indexed_ids = parts.lexical.committed_ids(kb.id)
+    expected = set(live) | lexical_ids
+    if indexed_ids != expected:
+        missing, extra = expected - indexed_ids, indexed_ids - expected
         if repair:
-            parts.lexical.rebuild(kb.id, map(stored_row, live.values()))
+            rows = [*live.values(), *(c for rows in lexical_rows.values() for c in rows)]
+            parts.lexical.rebuild(kb.id, map(stored_row, rows))
         findings.append(Finding(kb.name, "lexical-sync",
                                 f"lexical index out of sync ({len(missing)} missing, {len(extra)} extra rows)",
                                 repaired=repair))

@@ -82,8 +82,8 @@ class Library:
         out = []
         for kb in self.catalog.kbs():
             files = self.catalog.files(kb)
-            out.append(KbInfo(kb.name, sum(f.state == cat.INDEXED for f in files),
-                              sum(f.chunks for f in files if f.state == cat.INDEXED), kb.embed_model))
+            out.append(KbInfo(kb.name, sum(f.state in cat.SEARCHABLE for f in files),
+                              sum(f.chunks for f in files if f.state in cat.SEARCHABLE), kb.embed_model))
         return out
 
     def create_kb(self, name: str, embedder: str | None = None) -> KnowledgeBase:
@@ -289,6 +289,12 @@ class Library:
         emb = self.parts.embedder_for(kb)
         if kb.embed_model is None:
             return self.assign_embedder(kb, emb)
+        from rag.embed.embedder import precision_of
+
+        if kb.embed_backend and precision_of(kb.embed_backend) != precision_of(emb.precision):
+            raise EmbeddingMismatchError(
+                f"knowledge base '{kb.name}' holds {precision_of(kb.embed_backend)} vectors ({kb.embed_backend}), "
+                f"not {emb.precision}; index it again (`rag-cli reindex --all`) or create a new knowledge base")
         if kb.embed_model != emb.name or kb.embed_dim not in (None, emb.dim):
             raise EmbeddingMismatchError(
                 f"knowledge base '{kb.name}' was built with embedding model '{kb.embed_model}' "

@@ -2,11 +2,14 @@
 
 chromadb has no transactions, so this is the source of truth for what is committed.
 A file's chunks carry its `file_id` and the sha256 of the version they came from.
-While a version is being written its sha sits in `pending_sha256`; once every chunk is
-in, one SQLite transaction makes it the committed `sha256` and moves the old version to
-`stale_sha256`, whose chunks are deleted next. Recovery (at open) deletes chunks of any
-pending version and of any stale one, so a crash at any point leaves each file either
-fully at its old version, fully at its new one, or not indexed.
+While a version is being written its sha sits in `pending_sha256`; once every chunk's text
+is in, one SQLite transaction makes it the committed `sha256` at stage `lexical` (its text
+is searchable by BM25) and moves the old version to `stale_sha256`, whose chunks are deleted
+next. Its vectors follow; once every chunk has one, another transaction moves it to stage
+`indexed` (dense search sees it from then on). Recovery (at open) deletes chunks of any
+pending version and of any stale one, and leaves a `lexical` version alone (committed text,
+vectors still to come), so a crash at any point leaves each file fully at one stage of one
+version, or not indexed.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ CREATE TABLE IF NOT EXISTS files (
     chunks INTEGER DEFAULT 0,
     error TEXT,
     updated REAL NOT NULL,
+    stage TEXT,
+    embedded INTEGER DEFAULT 0,
     UNIQUE (kb_id, path)
 );
 CREATE TABLE IF NOT EXISTS kb_store (
@@ -66,11 +71,14 @@ CREATE TABLE IF NOT EXISTS watches (
 KB_NAME = re.compile(r"^[\w][\w .\-]{0,62}$", re.UNICODE)
 
 # file states
-INDEXED = "indexed"
-INDEXING = "indexing"
+INDEXED = "indexed"  # the committed version has its text and all its vectors: BM25 and dense search see it
+LEXICAL = "lexical"  # the committed version has its text (BM25 sees it); its vectors are being made
+INDEXING = "indexing"  # a version is being read; readers see the previous committed version, if any
 FAILED = "failed"
 INTERRUPTED = "not indexed (interrupted)"
 VECTORS_MISSING = "vectors missing"  # shown, never stored: indexed, but the vector store lost its chunks
+SEARCHABLE = (INDEXED, LEXICAL)  # stages of a committed version
+VECTOR_ERROR = "its text is searchable, but its vectors could not be made"  # a lexical file's error starts so
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,28 @@ class FileRecord:
     chunks: int
     error: str | None
     updated: float
+    stage: str | None = None  # stage of the committed version: lexical, indexed (None: none, or an older catalog)
+    embedded: int = 0  # chunks of the version being embedded that have their vector
+
+    @property
+    def committed_stage(self) -> str | None:
+        """`lexical` or `indexed` for the committed version (what search sees), else None."""
+        if self.sha256 is None:
+            return None
+        return self.stage or INDEXED  # catalogs written before stages: every committed version is indexed
+
+    @property
+    def embedding_percent(self) -> int:
+        return min(99, int(100 * self.embedded / self.chunks)) if self.chunks else 0
+
+    @property
+    def status(self) -> str:
+        """The stage as a person reads it: what search can find of the file right now."""
+        if self.state == LEXICAL:
+            return f"searchable · embedding {self.embedding_percent}%"
+        if self.state == INDEXING and self.committed_stage:
+            return f"{self.committed_stage} · re-indexing"
+        return self.state
 
     def to_json(self) -> dict:
         return {
@@ -109,10 +139,24 @@ class FileRecord:
             "pages": self.pages,
             "chunks": self.chunks,
             "status": self.state,
+            "stage": self.committed_stage,  # what search sees: lexical (BM25 only), indexed (BM25 + dense), null
+            "embedded": self.embedded if self.committed_stage == LEXICAL else
+            (self.chunks if self.committed_stage == INDEXED else 0),
+            "progress": self.status,
             "error": self.error,
             "sha256": self.sha256,
             "updated": self.updated,
         }
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """What a search may show of a knowledge base at one moment: `hidden` (file id, sha)
+    versions have chunks in the vector store that dense search must not return (pending,
+    stale, or `lexical` ones still being embedded); `lexical` files are found by BM25 only."""
+    any_indexed: bool  # at least one file's vectors are complete (else dense search is skipped)
+    hidden: frozenset = frozenset()
+    lexical: frozenset = frozenset()
 
 
 class Catalog:
@@ -312,24 +356,86 @@ class Catalog:
                     note: str | None = None) -> FileRecord:
         """Make the pending version the committed one; the previous version becomes stale.
         `note` (kept in `error`) says what an indexed file left out, e.g. unreadable pages."""
+        return self._commit(rec, size, mtime_ns, pages, chunks, note, INDEXED, chunks)
+
+    def commit_lexical(self, rec: FileRecord, size: int, mtime_ns: int, pages: int, chunks: int,
+                       note: str | None = None, embedded: int = 0) -> FileRecord:
+        """Make the pending version the committed one at stage `lexical`: every chunk's text and
+        BM25 row is stored, `embedded` of its vectors so far. The previous version becomes stale."""
+        return self._commit(rec, size, mtime_ns, pages, chunks, note, LEXICAL, embedded)
+
+    def _commit(self, rec, size, mtime_ns, pages, chunks, note, stage, embedded) -> FileRecord:
         with self._tx() as db:
             db.execute(
                 "UPDATE files SET stale_sha256 = CASE WHEN sha256 IS NOT NULL AND sha256 != pending_sha256"
                 " THEN sha256 ELSE stale_sha256 END, sha256 = pending_sha256, pending_sha256 = NULL,"
-                " size = ?, mtime_ns = ?, state = ?, pages = ?, chunks = ?, error = ?, updated = ? WHERE id = ?",
-                (size, mtime_ns, INDEXED, pages, chunks, note, time.time(), rec.id),
+                " size = ?, mtime_ns = ?, state = ?, stage = ?, pages = ?, chunks = ?, embedded = ?, error = ?,"
+                " updated = ? WHERE id = ?",
+                (size, mtime_ns, stage, stage, pages, chunks, embedded, note, time.time(), rec.id),
             )
         return self.file_by_id(rec.id)  # type: ignore[return-value]
+
+    def set_embedded(self, file_id: int, sha: str, embedded: int) -> None:
+        """How many chunks of committed version `sha` have their vector (progress of a `lexical` file)."""
+        with self._tx() as db:
+            db.execute("UPDATE files SET embedded = ? WHERE id = ? AND sha256 = ? AND stage = ?",
+                       (embedded, file_id, sha, LEXICAL))
+
+    def mark_indexed(self, file_id: int, sha: str) -> bool:
+        """Every chunk of committed version `sha` has its vector: stage `indexed`, in one
+        transaction. False when that version is no longer the committed one at `lexical`."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE files SET stage = ?, embedded = chunks, updated = ?,"
+                " state = CASE WHEN state = ? THEN ? ELSE state END,"
+                " error = CASE WHEN error LIKE ? THEN NULL ELSE error END"
+                " WHERE id = ? AND sha256 = ? AND stage = ?",
+                (INDEXED, time.time(), LEXICAL, INDEXED, VECTOR_ERROR + "%", file_id, sha, LEXICAL))
+            return cur.rowcount > 0
+
+    def note_vector_error(self, file_id: int, sha: str, error: str) -> None:
+        """Version `sha` keeps its text (stage lexical) but its vectors could not be made."""
+        with self._tx() as db:
+            db.execute("UPDATE files SET error = ?, updated = ? WHERE id = ? AND sha256 = ? AND stage = ?",
+                       (error, time.time(), file_id, sha, LEXICAL))
+
+    def lexical_files(self, kb: KnowledgeBase) -> list[FileRecord]:
+        """Files whose committed version is at stage `lexical` and no other version is being written."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM files WHERE kb_id = ? AND stage = ? AND sha256 IS NOT NULL AND pending_sha256 IS NULL"
+                " ORDER BY updated, id", (kb.id, LEXICAL)).fetchall()
+        return [FileRecord(**dict(r)) for r in rows]
+
+    def search_view(self, kb: KnowledgeBase) -> "SearchView":
+        """What dense search may show of `kb` right now (one small query, per search)."""
+        with self._lock:
+            any_indexed = self._db.execute(
+                "SELECT 1 FROM files WHERE kb_id = ? AND sha256 IS NOT NULL AND (stage IS NULL OR stage = ?) LIMIT 1",
+                (kb.id, INDEXED)).fetchone() is not None
+            rows = self._db.execute(
+                "SELECT id, sha256, pending_sha256, stale_sha256, stage FROM files WHERE kb_id = ? AND"
+                " (pending_sha256 IS NOT NULL OR stale_sha256 IS NOT NULL OR stage = ?)", (kb.id, LEXICAL)).fetchall()
+        hidden, lexical = set(), set()
+        for r in rows:
+            for sha in (r["pending_sha256"], r["stale_sha256"]):
+                if sha:
+                    hidden.add((r["id"], sha))
+            if r["stage"] == LEXICAL and r["sha256"]:
+                hidden.add((r["id"], r["sha256"]))
+                lexical.add(r["id"])
+        return SearchView(any_indexed, frozenset(hidden), frozenset(lexical))
 
     def clear_stale(self, file_id: int) -> None:
         with self._tx() as db:
             db.execute("UPDATE files SET stale_sha256 = NULL WHERE id = ?", (file_id,))
 
     def fail_file(self, rec: FileRecord, error: str) -> None:
-        """The pending version failed: keep the committed version (if any) and note the error."""
+        """The pending version failed: keep the committed version (if any, at its stage) and note the error."""
         with self._tx() as db:
             db.execute(
-                "UPDATE files SET pending_sha256 = NULL, state = CASE WHEN sha256 IS NULL THEN ? ELSE ? END,"
+                "UPDATE files SET pending_sha256 = NULL,"
+                " state = CASE WHEN sha256 IS NULL THEN ? ELSE COALESCE(stage, ?) END,"
                 " error = ?, updated = ? WHERE id = ?",
                 (FAILED, INDEXED, error, time.time(), rec.id),
             )
@@ -388,7 +494,7 @@ class Catalog:
         with self._tx() as db:
             db.execute(
                 "UPDATE files SET pending_sha256 = NULL, stale_sha256 = NULL,"
-                " state = CASE WHEN sha256 IS NULL THEN ? ELSE ? END,"
+                " state = CASE WHEN sha256 IS NULL THEN ? ELSE COALESCE(stage, ?) END,"
                 " error = CASE WHEN sha256 IS NULL THEN 'indexing was interrupted; ingest the file again' ELSE error END"
                 " WHERE id = ?",
                 (INTERRUPTED, INDEXED, rec.id),
@@ -403,6 +509,11 @@ def _prepare(conn: sqlite3.Connection) -> None:
     columns = {r["name"] for r in conn.execute("PRAGMA table_info(kbs)")}
     if "embed_backend" not in columns:  # catalogs made before backends were recorded
         conn.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(files)")}
+    if "stage" not in columns:  # catalogs made before progressive indexing: committed = indexed
+        conn.execute("ALTER TABLE files ADD COLUMN stage TEXT")
+    if "embedded" not in columns:
+        conn.execute("ALTER TABLE files ADD COLUMN embedded INTEGER DEFAULT 0")
 
 
 class _Transaction:

@@ -1,10 +1,12 @@
 """Keeping a knowledge base consistent across crashes and versions.
 
-- Crash recovery: a file's new version sits in the catalog as *pending* until all its chunks
-  are written, and the old one as *stale* until its chunks are deleted. Opening a knowledge
-  base deletes the chunks of both, so every file is fully at one version or not indexed.
-  Only with the writer lock: a file that another process is writing looks just like a
-  crash's leftover, so while a writer is at work this waits for a later call.
+- Crash recovery: a file's new version sits in the catalog as *pending* until all its chunks'
+  texts are written, and the old one as *stale* until its chunks are deleted. Opening a
+  knowledge base deletes the chunks of both, so every file is fully at one stage of one
+  version or not indexed. A version at stage `lexical` is committed text whose vectors are
+  still being made: it is not a leftover, and the vectors it has are kept (the next job makes
+  the rest). Only with the writer lock: a file that another process is writing looks just
+  like a crash's leftover, so while a writer is at work this waits for a later call.
 - Index migration: a BM25 table written by an older version of RAG Desk is rebuilt from the
   stored chunks the first time a search or an ingest needs it; nothing is embedded again.
 """
@@ -19,6 +21,20 @@ from rag.store import manifest as cat
 from rag.store.manifest import KnowledgeBase
 
 log = logging.getLogger("rag.store.recovery")
+
+
+def searchable_rows(store, collection: str, files):
+    """The lexical rows of every committed chunk: from the vector store's chunks for files at
+    stage `indexed`, from the chunk rows for files at stage `lexical` (which may lack vectors)."""
+    from rag.store.bm25 import stored_row
+    from rag.store.vectors import all_chunks
+
+    lexical = {f.id: f.sha256 for f in files if f.state == cat.LEXICAL and f.sha256}
+    for chunk in all_chunks(store, collection):
+        if int(chunk.metadata.get("file_id", -1)) not in lexical:
+            yield stored_row(chunk)
+    for fid, sha in lexical.items():
+        yield from map(stored_row, store.file_rows(collection, fid, sha))
 
 
 class Recovery:
@@ -97,12 +113,10 @@ class Recovery:
         """Write a knowledge base's BM25 table again, in the current layout, from its stored
         chunks. The old table stays in place unless the store holds at least the chunks the
         catalog counts."""
-        from rag.store.bm25 import stored_row
-        from rag.store.vectors import all_chunks
-
         self.check_store(kb)  # never rebuild from another vector store than the one it was built in
         started = time.perf_counter()
-        expected = sum(f.chunks or 0 for f in self.parts.catalog.files(kb) if f.state == cat.INDEXED)
-        rows = self.parts.lexical.rebuild(kb.id, map(stored_row, all_chunks(self.parts.store, kb.collection)),
+        files = self.parts.catalog.files(kb)
+        expected = sum(f.chunks or 0 for f in files if f.state in cat.SEARCHABLE)
+        rows = self.parts.lexical.rebuild(kb.id, searchable_rows(self.parts.store, kb.collection, files),
                                           expect=expected)
         log.info("rebuilt the lexical index of %s (%d chunks) in %.1f s", kb.name, rows, time.perf_counter() - started)

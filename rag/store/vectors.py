@@ -153,7 +153,7 @@ class ChromaStore:
             if path is None:
                 raise ValueError("ChromaStore needs a path (embedded) or a url (server)")
             # a store that does not exist yet reads as empty; the first write creates it
-            self._reader = _LocalReader.open(path) if (path / "chroma.sqlite3").is_file() else _EmptyStore()
+            self._reader = _LocalReader.open(path) if (path / "chroma.sqlite3").is_file() else _EmptyStore(path)
         if self._reader is None:
             self._client = self._open_client()
 
@@ -198,6 +198,18 @@ class ChromaStore:
         reader = self._reader
         if reader is None:
             return _UNSET
+        if isinstance(reader, _EmptyStore) and reader.created():
+            # another process (`rag-cli ingest` beside the app) wrote the first vectors since
+            # this store was opened: read the new store from now on (until then it is empty;
+            # one that cannot be read yet, mid-creation, is tried again on the next call)
+            opened = _LocalReader.open(self.path)
+            if opened is not None:
+                with self._switch:
+                    if self._reader is reader:
+                        self._reader = opened
+                reader = self._reader
+                if reader is None:
+                    return _UNSET
         try:
             return getattr(reader, method)(self.prefix + collection, *args)
         except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException(BaseException)
@@ -313,7 +325,14 @@ def _reraise_interrupts(exc: BaseException) -> None:
 
 
 class _EmptyStore:
-    """The reader of an embedded store that does not exist yet: every collection is empty."""
+    """The reader of an embedded store that does not exist yet: every collection is empty
+    until `created()` sees that its database has appeared."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+
+    def created(self) -> bool:
+        return self.path is not None and (self.path / "chroma.sqlite3").is_file()
 
     def count(self, name: str) -> int:
         return 0
@@ -333,31 +352,66 @@ class _LocalReader:
 
     TENANT, DATABASE = "default_tenant", "default_database"
 
-    def __init__(self, bindings):
+    def __init__(self, bindings, path: Path | None = None):
         self._b = bindings
         self._ids: dict[str, str] = {}
+        self.path = path
+        self._lock = threading.Lock()
+        self._seen = self._written()
+
+    @staticmethod
+    def _bindings(path: Path):
+        import chromadb_rust_bindings as rb
+
+        try:
+            import resource
+
+            handles = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        except (ImportError, OSError, ValueError):
+            handles = 512
+        config = rb.SqliteDBConfig(hash_type=rb.MigrationHash.MD5, migration_mode=rb.MigrationMode.Validate,
+                                   url=str(path / "chroma.sqlite3"))
+        return rb.Bindings(allow_reset=False, sqlite_db_config=config, persist_path=str(path),
+                           hnsw_cache_size=max(1, handles // 5))
 
     @classmethod
     def open(cls, path: Path) -> "_LocalReader | None":
-        db = path / "chroma.sqlite3"
-        if not db.is_file():
+        if not (path / "chroma.sqlite3").is_file():
             return None  # a new store: the full client creates it
         try:
-            import chromadb_rust_bindings as rb
-
-            try:
-                import resource
-
-                handles = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            except (ImportError, OSError, ValueError):
-                handles = 512
-            config = rb.SqliteDBConfig(hash_type=rb.MigrationHash.MD5, migration_mode=rb.MigrationMode.Validate,
-                                       url=str(db))
-            return cls(rb.Bindings(allow_reset=False, sqlite_db_config=config, persist_path=str(path),
-                                   hnsw_cache_size=max(1, handles // 5)))
+            return cls(cls._bindings(path), path)
         except BaseException as exc:
             _reraise_interrupts(exc)
             return None  # not this chromadb, an older schema...: the full client handles it
+
+    def _written(self):
+        """The store's last write (chromadb numbers every add and delete in its queue), read
+        with a plain read-only SQLite query: about 0.1 ms."""
+        if self.path is None:
+            return None
+        import sqlite3
+
+        try:
+            db = sqlite3.connect(f"file:{self.path / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=2)
+            try:
+                return db.execute("SELECT max(seq_id) FROM embeddings_queue").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+
+    def _current(self) -> None:
+        """The compiled engine keeps each collection's vector index in memory as it was read:
+        when another process (`rag-cli ingest` beside the app) has written since, open the
+        engine again so that nearest-neighbour search sees the new vectors too."""
+        written = self._written()
+        if written == self._seen:
+            return
+        with self._lock:
+            if written != self._seen:
+                self._b = self._bindings(self.path)
+                self._ids = {}
+                self._seen = written
 
     def _id(self, name: str) -> str | None:
         cid = self._ids.get(name)
@@ -377,6 +431,7 @@ class _LocalReader:
         return 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
 
     def query(self, name: str, vectors, k: int, where: dict | None, include: list[str]) -> dict:
+        self._current()
         n = self.count(name)
         if n == 0:
             return {"ids": []}

@@ -179,3 +179,22 @@ def test_a_job_starts_after_the_engine_work_queued_before_it(qtbot, make_engine,
     assert order[0] == "earlier op" and order[-1] == "IngestDone"
     assert doc_line(window, "manual.pdf").endswith(", indexed")
     assert [f.state for f in engine.list_files()] == ["indexed"]
+
+
+def test_documents_show_the_stage_and_vectors_left_by_the_cli_are_finished(qtbot, open_window, make_engine,
+                                                                           tmp_path):
+    """`rag-cli ingest --no-wait` leaves a file searchable by its text only; the app shows its
+    stage and makes its vectors in the background when it opens the knowledge base."""
+    from dataclasses import replace
+
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    list(engine.ingest([make_sample_pdf(tmp_path / "manual.pdf")], wait=False))
+    (rec,) = engine.list_files()
+    assert rec.state == "lexical"
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: doc_line(window, "manual.pdf").endswith(", indexed"), timeout=120_000)
+    assert engine.list_files()[0].state == "indexed"
+    assert engine.search("default port of the admin console", mode="dense").sources[0].file == "manual.pdf"
+    half = replace(rec, embedded=rec.chunks // 2)
+    window.docs.show_files([half])
+    assert doc_line(window, "manual.pdf").endswith(f", searchable · embedding {half.embedding_percent}%")

@@ -52,21 +52,22 @@ def test_repeated_text_within_a_file_is_embedded_once(make_engine, tmp_path):
 def test_a_failing_store_write_fails_the_file_and_leaves_nothing(make_engine, tmp_path, monkeypatch):
     engine = make_engine()
     pdf = make_pdf(tmp_path / "x.pdf", [SAMPLE_PAGES[0], SAMPLE_PAGES[1]])
-    real_add = engine.parts.store.add
+    real_add = engine.parts.store.add_rows
     calls = []
 
     def broken(*args, **kwargs):
         calls.append(1)
-        real_add(*args, **kwargs)  # the chunks land, then the write "fails"
+        real_add(*args, **kwargs)  # the texts land, then the write "fails"
         raise OSError("disk full")
 
-    monkeypatch.setattr(engine.parts.store, "add", broken)
+    monkeypatch.setattr(engine.parts.store, "add_rows", broken)
     events = run(engine, [pdf])
     (failed,) = [e for e in events if isinstance(e, FileFailed)]
     assert "disk full" in failed.reason and calls
     kb = engine.parts.catalog.get_kb("default")
     assert engine.parts.store.count(kb.collection) == 0, "a failed version's chunks are deleted"
     assert engine.parts.lexical.count(kb.id) == 0
+    assert engine.parts.store.payload_ids(kb.collection) == set(), "its texts too"
     (rec,) = engine.list_files()
     assert rec.state == "failed" and rec.pending_sha256 is None
 

@@ -35,9 +35,10 @@ def test_ingest_search_remove(make_engine, backend, tmp_path):
     if backend:  # really on the server: the collection is there under this desktop's namespace
         names = [c.name for c in _server_collections(backend["chroma_url"])]
         assert engine.parts.store.prefix + kb.collection in names
-        # texts and metadata on the server too, none in the local catalog
+        # texts and metadata on the server, and the texts in the local catalog too: a file is
+        # searchable by BM25 (stage lexical) before its vectors reach the server
         assert all(c.text and "page" in c.metadata for c in raw)
-        assert engine.parts.store.payload_ids(kb.collection) == set()
+        assert engine.parts.store.payload_ids(kb.collection) == {c.id for c in raw}
     else:  # embedded: texts and metadata in the catalog (rag/chunkstore.py)
         assert all(c.text is None for c in raw)
         assert engine.parts.store.payload_ids(kb.collection) == {c.id for c in raw}
@@ -189,3 +190,41 @@ def test_a_panicking_light_reader_falls_back_to_chromadb(make_engine, rag_home, 
     store._reader.count = panics
     assert store.count(col) == expected
     assert not store.reading_light
+
+
+def test_a_light_reader_sees_what_another_process_writes(tmp_path):
+    """The app reads the store while `rag-cli ingest` writes it from a terminal: a reader opened
+    before the store existed, and one opened before a later write, both see the new vectors,
+    in counts and in nearest-neighbour search (chromadb's engine keeps its index in memory)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from rag.store.vectors import ChromaStore
+
+    path = tmp_path / "chroma"
+    rng = np.random.default_rng(7)
+    first, second = rng.normal(size=(2, 8)).astype(np.float32)
+
+    def write(ids, vector):
+        script = ("import sys, numpy as np\nfrom pathlib import Path\nfrom rag.store.vectors import ChromaStore\n"
+                  "s = ChromaStore(Path(sys.argv[1]))\nids = sys.argv[2].split(',')\n"
+                  "v = np.asarray([float(x) for x in sys.argv[3].split(',')], dtype=np.float32)\n"
+                  "s.add('kb_1', ids, np.stack([v + 0.001 * i for i in range(len(ids))]), ['t'] * len(ids),"
+                  " [{'page': 1, 'file': 'x.pdf'}] * len(ids))\n")
+        out = subprocess.run([sys.executable, "-c", script, str(path), ",".join(ids), ",".join(map(str, vector))],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+
+    early = ChromaStore(path)  # nothing on disk yet: reads as empty
+    assert early.count("kb_1") == 0 and early.query("kb_1", first, 3) == []
+    write(["a-1", "a-2"], first)
+    assert early.count("kb_1") == 2 and early.query("kb_1", first, 1)[0].id == "a-1"
+    assert early.reading_light, "reading another process's writes needs no chromadb client"
+    before = ChromaStore(path)
+    assert before.query("kb_1", second, 1)[0].id.startswith("a-")
+    write(["b-1", "b-2", "b-3"], second)
+    for reader in (early, before):
+        assert reader.count("kb_1") == 5
+        assert reader.query("kb_1", second, 1)[0].id == "b-1", "the nearest neighbour is the new vector"
