@@ -30,6 +30,10 @@ from rag.ingest.batches import BatchWriter
 EMBED_GROUP = 512  # chunks taken at a time: sorted by length, they embed with little padding
 WRITE_SLICE = 64  # sorted chunks embedded and then stored together: the last store write stays short
 VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~30 MB for MiniLM)
+# Reading outruns embedding (a 200 MB file is read in minutes, embedded in hours): beyond this
+# many waiting chunks, a chunk waits as its id alone and its text is read back from its stored
+# row when its turn comes, so memory stays flat however far reading is ahead.
+LIGHT_BACKLOG = 4096
 
 
 def text_hash(text: str) -> str:
@@ -43,13 +47,25 @@ class VectorsCancelled(Exception):
 
 @dataclass(frozen=True)
 class Piece:
-    """One stored chunk waiting for its vector."""
+    """One stored chunk waiting for its vector. A light piece (`light()`) has only its id,
+    hash and length: its text and metadata are read back from its stored row."""
     id: str
-    indexed: str  # the text as embedded (section title + text)
+    indexed: str | None  # the text as embedded (section title + text)
     hash: str  # text_hash(indexed)
     tokens: int
-    text: str
-    meta: dict
+    text: str | None
+    meta: dict | None
+
+    def light(self) -> "Piece":
+        return self if self.text is None else Piece(self.id, None, self.hash, self.tokens, None, None)
+
+    @staticmethod
+    def of_row(row, hash: str | None = None, tokens: int | None = None) -> "Piece":
+        """The piece of a stored row (`ChunkStore.texts` / `file_rows`)."""
+        m = row.metadata
+        indexed = f"{m['section']}\n{row.text}" if m.get("section") else row.text
+        return Piece(row.id, indexed, hash or m.get("th") or text_hash(indexed),
+                     int(m.get("tokens", 0)) if tokens is None else tokens, row.text, m)
 
 
 @dataclass
@@ -119,6 +135,8 @@ class VectorWorker:
         if not self.active:
             return
         with self._cond:
+            if len(self._pieces) + len(pieces) > LIGHT_BACKLOG:
+                pieces = [p.light() for p in pieces]
             self._pieces.extend((job, p) for p in pieces)
             self._cond.notify()
         self._start()
@@ -169,9 +187,7 @@ class VectorWorker:
         for c in rows:
             if c.id in have:
                 continue
-            m = c.metadata
-            indexed = f"{m['section']}\n{c.text}" if m.get("section") else c.text
-            todo.append(Piece(c.id, indexed, m.get("th") or text_hash(indexed), int(m.get("tokens", 0)), c.text, m))
+            todo.append(Piece.of_row(c))
         if not rows or len(rows) < rec.chunks:
             job.finished = job.dropped = True
             return None  # its rows are not all there: `rag-cli doctor` reports it
@@ -268,7 +284,7 @@ class VectorWorker:
                 group = self._take()
                 if group is None:
                     break
-                self._embed_group(group)
+                self._embed_group(self._filled(group))
         except VectorsCancelled:
             pass
         except BaseException as exc:  # the embedder failed: every waiting file says so
@@ -285,6 +301,27 @@ class VectorWorker:
     def _check(self) -> None:
         if self.cancel.is_set() or self._stop:
             raise VectorsCancelled()
+
+    def _filled(self, group: list) -> list:
+        """Light pieces of `group` with their text and metadata, read from their stored rows.
+        A chunk whose row is gone belonged to a version being rolled back; if its file is
+        still live, the file fails (its vectors could never all be made)."""
+        light = [p.id for job, p in group if p.text is None and not job.dropped]
+        if not light:
+            return [(job, p) for job, p in group if p.text is not None]
+        rows = {c.id: c for c in self.parts.store.texts(self.kb.collection, light)}
+        out = []
+        for job, p in group:
+            if p.text is None:
+                if job.dropped:
+                    continue
+                row = rows.get(p.id)
+                if row is None:
+                    self._fail(job, RuntimeError(f"the stored text of chunk {p.id} is missing"))
+                    continue
+                p = Piece.of_row(row, p.hash, p.tokens)
+            out.append((job, p))
+        return out
 
     def _embed_group(self, group) -> None:
         import numpy as np

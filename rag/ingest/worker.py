@@ -33,6 +33,11 @@ POLL_S = 0.2  # how often a waiting parent looks at the cancel event
 
 
 def _serve(conn, memory_mb: int) -> None:  # runs in the child
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what stops, and
+    # kills this child itself, so the child neither dies mid-message nor prints a traceback.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb:
         try:
             import resource
@@ -43,6 +48,13 @@ def _serve(conn, memory_mb: int) -> None:  # runs in the child
             pass
     from rag.ingest.readers import open_document
 
+    try:
+        _answer(conn, open_document)
+    except (BrokenPipeError, ConnectionResetError):  # the parent went away mid-file
+        return
+
+
+def _answer(conn, open_document) -> None:
     while True:
         try:
             request = conn.recv()

@@ -91,3 +91,47 @@ def test_query_and_passage_prefixes_of_e5_bge_and_prompt_configured_models(embed
                                                                                normalize_embeddings=True)[0], atol=1e-5)
     assert not np.allclose(custom.embed_documents(["x"])[0],
                            custom.model.encode(["D> x"], normalize_embeddings=True)[0], atol=1e-3)
+
+
+def test_batches_of_long_texts_are_capped_by_padded_tokens_and_vectors_do_not_change(embedder, monkeypatch):
+    import rag.embed.runtimes as runtimes
+
+    lengths = [3, 5, 5, 120, 300, 300, 301, 510, 512, 512]
+    batches = list(runtimes._batches(sorted(range(10), key=lambda i: lengths[i]), lengths, 32, 1024))
+    assert sorted(i for b in batches for i in b) == list(range(10))
+    for b in batches:
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 1024
+    assert [len(b) for b in batches] == [4, 3, 2, 1]  # 2 x 512 fits 1,024 tokens; a third does not
+
+    texts = ["short one", "word " * 60, "额定电压 " * 100, "word " * 300, "another short"] * 3
+    whole = embedder.embed_documents(texts)
+    monkeypatch.setattr(runtimes, "BATCH_TOKENS", 64)  # nearly every text a batch of its own
+    split = embedder.embed_documents(texts)
+    assert (whole * split).sum(axis=1).min() > 0.99999
+
+
+def test_export_runs_in_a_child_so_torch_never_loads_in_the_app_and_a_broken_model_says_so(embedder, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    from models.errors import ModelError
+    from rag.embed.runtimes import export
+
+    code = ("import sys; from pathlib import Path; from rag.embed.runtimes import export; "
+            "export(Path(sys.argv[1]), Path(sys.argv[2])); print('torch' in sys.modules)")
+    target = tmp_path / "graph" / "model.onnx"
+    out = subprocess.run([sys.executable, "-c", code, str(embedder.model_dir), str(target)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False" and target.stat().st_size > 1_000_000
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(embedder.model_dir, broken)
+    (broken / "config.json").write_text("{ not json", encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        export(broken, tmp_path / "broken" / "model.onnx")
+    assert "broken-model" in str(err.value) and "embedding_backend" in str(err.value)
+    assert not (tmp_path / "broken" / "model.onnx").exists()

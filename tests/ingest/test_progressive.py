@@ -151,3 +151,57 @@ def test_embedding_progress_is_reported_per_file(make_engine, tmp_path):
     assert all(e.describe().startswith("searchable · embedding ") for e in progress)
     reading = [e for e in events if isinstance(e, FileProgress) and e.stage == "reading"]
     assert reading and reading[-1].done == 40
+
+
+def test_chunks_waiting_as_ids_alone_get_the_vectors_of_their_full_text(make_engine, tmp_path, monkeypatch):
+    """When reading is far ahead of embedding, waiting chunks are kept as ids (memory stays
+    flat on a 200 MB file) and their text and section are read back from the stored rows:
+    the vectors are those the chunks would have had, and the file ends indexed."""
+    from rag.ingest import embedding
+
+    md = tmp_path / "guide.md"
+    md.write_text("".join(f"# Chapter {n}: the {t} unit\n\n" + " ".join(
+        f"The {t} unit {n} holds {n * i} litres and drains through outlet {i}." for i in range(1, 40)) + "\n\n"
+        for n, t in enumerate(["boiler", "heater", "chiller", "pump", "fan"], 1)), encoding="utf-8")
+    engine = make_engine()
+    list(engine.ingest([md], kb="full"))
+    read_back = []
+    real = engine.parts.store.texts
+    monkeypatch.setattr(engine.parts.store, "texts", lambda c, ids: read_back.extend(ids) or real(c, ids))
+    monkeypatch.setattr(embedding, "LIGHT_BACKLOG", 0)  # every waiting chunk is an id alone
+    events = list(engine.ingest([md], kb="light"))
+    assert [e.name for e in events if isinstance(e, FileIndexed)] == ["guide.md"]
+    vectors = {}
+    for name in ("full", "light"):
+        kb = engine.parts.catalog.get_kb(name)
+        (rec,) = engine.list_files(name)
+        assert rec.state == "indexed" and rec.embedded == rec.chunks > 1
+        rows = engine.parts.store.file_rows(kb.collection, rec.id, rec.sha256)
+        assert any(c.metadata.get("section") for c in rows), "the chunks carry their chapter title"
+        found = engine.parts.store.vectors_by(kb.collection, "th", [c.metadata["th"] for c in rows])
+        vectors[name] = np.stack([found[c.metadata["th"]] for c in rows])
+        if name == "light":
+            assert sorted(read_back) == sorted(c.id for c in rows), "every chunk's text was read back"
+    np.testing.assert_allclose(vectors["light"], vectors["full"], atol=1e-5)
+
+
+def test_a_waiting_chunk_whose_row_is_gone_fails_its_file_and_keeps_the_rest(make_engine, tmp_path, monkeypatch):
+    from rag.ingest import embedding
+
+    engine = make_engine()
+    monkeypatch.setattr(embedding, "LIGHT_BACKLOG", 0)
+    real = engine.parts.store.texts
+    monkeypatch.setattr(engine.parts.store, "texts",
+                        lambda c, ids: [r for r in real(c, ids) if not r.id.startswith(f"{first.id}-")])
+    a = make_pdf(tmp_path / "a.pdf", pages_about("boiler", 3))
+    list(engine.ingest([a], wait=False))
+    (first,) = engine.list_files()
+    b = make_pdf(tmp_path / "b.pdf", pages_about("heater", 3))
+    events = list(engine.ingest([a, b]))
+    (failed,) = [e for e in events if isinstance(e, FileFailed)]
+    assert failed.name == "a.pdf" and "missing" in failed.reason
+    states = {f.name: f.state for f in engine.list_files()}
+    assert states == {"a.pdf": "lexical", "b.pdf": "indexed"}
+    monkeypatch.setattr(engine.parts.store, "texts", real)  # search reads the rows too
+    hits = engine.search("boiler manual", mode="bm25").sources
+    assert any(h.file == "a.pdf" and "boiler" in h.text for h in hits), "a's text stays searchable"

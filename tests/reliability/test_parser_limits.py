@@ -49,3 +49,22 @@ def test_worker_reads_pages_and_reports_typed_errors(tmp_path):
     again = worker.open(make_sample_pdf(tmp_path / "b.pdf"), "pdfium")  # the same child keeps serving
     assert len(list(again.pages())) == 4
     worker.close()
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_reader_to_its_parent(tmp_path, capfd):
+    """Ctrl-C reaches every process of the terminal's group; the reader child ignores it (the
+    parent decides what stops) instead of dying mid-file with a traceback."""
+    import os
+    import signal
+    import time
+
+    worker = ParserProcess(timeout_s=60)
+    first = worker.open(make_sample_pdf(tmp_path / "a.pdf"), "pdfium")
+    assert len(list(first.pages())) > 0
+    os.kill(worker._proc.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert worker._proc.is_alive()
+    second = worker.open(make_sample_pdf(tmp_path / "b.pdf"), "pdfium")
+    assert len(list(second.pages())) > 0
+    worker.close()
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
