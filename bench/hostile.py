@@ -3,20 +3,17 @@
 stopped after a fixed time (embedding 200 MB takes hours on a laptop CPU): its peak RSS,
 children included, and that the store stays clean after the stop. A small file is ingested
 first in the same data folder, so the one-time model preparation of a first launch (the ONNX
-export, with torch loaded) is its own row and the large file's row measures the large file."""
+export, in a child process of its own) is its own row and the large file's row measures the large file."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import tracemalloc
 
-from .suites import BIN, RESULTS, row
+from .suites import BIN, RESULTS, peak_rss, row
 
 SIZE_MB = int(os.environ.get("RAG_BENCH_TEXT_MB", "200"))
 INGEST_S = float(os.environ.get("RAG_BENCH_TEXT_S", "90"))
@@ -52,36 +49,15 @@ def bench_hostile():
     env = dict(os.environ, RAG_HOME=str(home))
     small = RESULTS / "small-hostile.txt"
     small.write_text("The gateway keeps its logs for thirty days.\n" * 50, encoding="utf-8")
-    first = _peak(["ingest", str(small)], env, None)
-    yield row("first launch in a new data folder (model preparation) + a 2 KB .txt: peak RSS (MB)",
-              f"{first['mb']:.0f}")
-    big = _peak(["ingest", str(path)], env, INGEST_S)
-    yield row(f"rag-cli ingest of it for {INGEST_S:g} s, then Ctrl-C: peak RSS incl. children (MB)", f"{big['mb']:.0f}",
+    cli = str(BIN / "rag-cli")
+    first, _ = peak_rss([cli, "ingest", str(small)], env)
+    yield row("first launch in a new data folder (model preparation) + a 2 KB .txt: peak RSS (MB)", f"{first:.0f}")
+    rss, proc = peak_rss([cli, "ingest", str(path)], env, INGEST_S)
+    yield row(f"rag-cli ingest of it for {INGEST_S:g} s, then Ctrl-C: peak RSS incl. children (MB)", f"{rss:.0f}",
               "<= 1024")
-    tail = big["err"].strip().splitlines()[-1:]
+    tail = proc.stderr.strip().splitlines()[-1:]
     listed = subprocess.run([str(BIN / "rag-cli"), "list"], env=env, capture_output=True, text=True)
     shown = [line for line in listed.stdout.splitlines() if path.name in line] or [listed.stderr.strip()]
     yield {**row("after the stop: rag-cli list", " ".join(shown[0].split())[:70]),
            "note": " ".join(tail)[:100]}
 
-
-_HELPER = """
-import json, resource, signal, subprocess, sys
-limit = float(sys.argv[1]) if sys.argv[1] != "-" else None
-proc = subprocess.Popen(sys.argv[2:], stderr=subprocess.PIPE, text=True)
-try:
-    _, err = proc.communicate(timeout=limit)
-except subprocess.TimeoutExpired:
-    proc.send_signal(signal.SIGINT)  # Ctrl-C, as a user would
-    _, err = proc.communicate(timeout=120)
-print(json.dumps({"rc": proc.returncode, "err": err[-2000:],
-                  "mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-"""
-
-
-def _peak(args: list[str], env: dict, limit_s: float | None) -> dict:
-    """Run `rag-cli ARGS` from a fresh helper process (Ctrl-C after `limit_s`) and return the
-    largest RSS of it or its children, in MB, with its exit status and stderr's tail."""
-    helper = [sys.executable, "-c", _HELPER, "-" if limit_s is None else str(limit_s), str(BIN / "rag-cli"), *args]
-    proc = subprocess.run(helper, capture_output=True, text=True, env=env, timeout=3600)
-    return json.loads(proc.stdout.strip().splitlines()[-1])

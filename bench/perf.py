@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -15,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, hundred_page_pdf, run_langchain
+from .suites import BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, hundred_page_pdf, peak_rss, run_langchain
 
 
 def row(what: str, value, target: str = "", note: str = "") -> dict:
@@ -39,17 +38,6 @@ def _seconds(stderr: str) -> float:
     """The per-file time rag-cli ingest prints: '... indexed N chunks from P pages (S s)'."""
     line = next(line for line in stderr.splitlines() if "indexed " in line and " s)" in line)
     return float(line.rsplit("(", 1)[1].split(" s)")[0])
-
-
-def _peak_rss_mb(args: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
-    """Run `args` from a fresh helper process and return the largest RSS of any process it
-    waited for (rag-cli or its reader child), in MiB."""
-    helper = ("import resource, subprocess, sys, json; p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-              " print(json.dumps({'rc': p.returncode, 'err': p.stderr[-4000:],"
-              " 'kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
-    proc = subprocess.run([sys.executable, "-c", helper, *args], capture_output=True, text=True, env=env, timeout=3600)
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out["kb"] / 1024, subprocess.CompletedProcess(args, out["rc"], "", out["err"])
 
 
 def _pdf_from_pages(out: Path, picks: list[tuple[Path, list[int]]]) -> Path:
@@ -195,7 +183,7 @@ def bench_perf():
         home_big.mkdir(parents=True, exist_ok=True)
         (home_big / "models").symlink_to(home / "models", target_is_directory=True)
     t0 = time.perf_counter()
-    rss, proc = _peak_rss_mb([str(BIN / "rag-cli"), "ingest", str(big)], dict(env, RAG_HOME=str(home_big)))
+    rss, proc = peak_rss([str(BIN / "rag-cli"), "ingest", str(big)], dict(env, RAG_HOME=str(home_big)))
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
     yield row("1,000-page PDF: rag-cli ingest wall time (s)", round(time.perf_counter() - t0, 1))

@@ -453,3 +453,27 @@ def bench_ocr():
         raise RuntimeError(proc.stderr)
     yield row(f"rag-cli ingest of the {len(pdf)}-page scan (default settings): wall s", round(wall, 1))
     yield row("  ... pages/s end to end incl. start-up and embedding", round(len(pdf) / wall, 3))
+
+
+_PEAK_HELPER = """
+import json, resource, signal, subprocess, sys
+limit = float(sys.argv[1]) if sys.argv[1] != "-" else None
+proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+try:
+    _, err = proc.communicate(timeout=limit)
+except subprocess.TimeoutExpired:
+    proc.send_signal(signal.SIGINT)  # Ctrl-C, as a user would
+    _, err = proc.communicate(timeout=120)
+print(json.dumps({"rc": proc.returncode, "err": err[-4000:],
+                  "mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def peak_rss(args: list[str], env: dict, limit_s: float | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    """Run `args` from a fresh helper process (Ctrl-C after `limit_s` when given) and return the
+    largest RSS of any process it waited for (rag-cli or its children), in MiB, with its exit
+    status and stderr's tail."""
+    helper = [sys.executable, "-c", _PEAK_HELPER, "-" if limit_s is None else str(limit_s), *args]
+    proc = subprocess.run(helper, capture_output=True, text=True, env=env, timeout=3600)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out["mb"], subprocess.CompletedProcess(args, out["rc"], "", out["err"])

@@ -307,9 +307,7 @@ class VectorWorker:
         A chunk whose row is gone belonged to a version being rolled back; if its file is
         still live, the file fails (its vectors could never all be made)."""
         light = [p.id for job, p in group if p.text is None and not job.dropped]
-        if not light:
-            return [(job, p) for job, p in group if p.text is not None]
-        rows = {c.id: c for c in self.parts.store.texts(self.kb.collection, light)}
+        rows = {c.id: c for c in self.parts.store.texts(self.kb.collection, light)} if light else {}
         out = []
         for job, p in group:
             if p.text is None:
