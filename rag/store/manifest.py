@@ -19,144 +19,17 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DatabaseDamagedError, KnowledgeBaseError
+from rag.store.catalog_schema import prepare
+from rag.store.records import (  # re-exported: the catalog's records and states
+    FAILED, INDEXED, INDEXING, INTERRUPTED, LEXICAL, SEARCHABLE, VECTOR_ERROR, VECTORS_MISSING, FileRecord,
+    KnowledgeBase, SearchView,
+)
 from rag.store.sqlite import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS kbs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    collection TEXT NOT NULL UNIQUE,
-    embed_model TEXT,
-    embed_dim INTEGER,
-    chunk_tokens INTEGER,
-    chunk_overlap INTEGER,
-    created REAL NOT NULL,
-    embed_backend TEXT
-);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
-    path TEXT NOT NULL,
-    name TEXT NOT NULL,
-    size INTEGER,
-    mtime_ns INTEGER,
-    sha256 TEXT,
-    pending_sha256 TEXT,
-    stale_sha256 TEXT,
-    state TEXT NOT NULL,
-    pages INTEGER DEFAULT 0,
-    chunks INTEGER DEFAULT 0,
-    error TEXT,
-    updated REAL NOT NULL,
-    stage TEXT,
-    embedded INTEGER DEFAULT 0,
-    UNIQUE (kb_id, path)
-);
-CREATE TABLE IF NOT EXISTS kb_store (
-    kb_id INTEGER PRIMARY KEY REFERENCES kbs(id) ON DELETE CASCADE,
-    location TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS watches (
-    kb_id INTEGER NOT NULL REFERENCES kbs(id) ON DELETE CASCADE,
-    folder TEXT NOT NULL,
-    added REAL NOT NULL,
-    PRIMARY KEY (kb_id, folder)
-);
-"""
-
 KB_NAME = re.compile(r"^[\w][\w .\-]{0,62}$", re.UNICODE)
-
-# file states
-INDEXED = "indexed"  # the committed version has its text and all its vectors: BM25 and dense search see it
-LEXICAL = "lexical"  # the committed version has its text (BM25 sees it); its vectors are being made
-INDEXING = "indexing"  # a version is being read; readers see the previous committed version, if any
-FAILED = "failed"
-INTERRUPTED = "not indexed (interrupted)"
-VECTORS_MISSING = "vectors missing"  # shown, never stored: indexed, but the vector store lost its chunks
-SEARCHABLE = (INDEXED, LEXICAL)  # stages of a committed version
-VECTOR_ERROR = "its text is searchable, but its vectors could not be made"  # a lexical file's error starts so
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    id: int
-    name: str
-    collection: str
-    embed_model: str | None
-    embed_dim: int | None
-    chunk_tokens: int | None
-    chunk_overlap: int | None
-    embed_backend: str | None = None  # backend and precision of the vectors, e.g. "onnx-fp32"
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    id: int
-    kb_id: int
-    path: str
-    name: str
-    size: int | None
-    mtime_ns: int | None
-    sha256: str | None
-    pending_sha256: str | None
-    stale_sha256: str | None
-    state: str
-    pages: int
-    chunks: int
-    error: str | None
-    updated: float
-    stage: str | None = None  # stage of the committed version: lexical, indexed (None: none, or an older catalog)
-    embedded: int = 0  # chunks of the version being embedded that have their vector
-
-    @property
-    def committed_stage(self) -> str | None:
-        """`lexical` or `indexed` for the committed version (what search sees), else None."""
-        if self.sha256 is None:
-            return None
-        return self.stage or INDEXED  # catalogs written before stages: every committed version is indexed
-
-    @property
-    def embedding_percent(self) -> int:
-        return min(99, int(100 * self.embedded / self.chunks)) if self.chunks else 0
-
-    @property
-    def status(self) -> str:
-        """The stage as a person reads it: what search can find of the file right now."""
-        if self.state == LEXICAL:
-            return f"searchable · embedding {self.embedding_percent}%"
-        if self.state == INDEXING and self.committed_stage:
-            return f"{self.committed_stage} · re-indexing"
-        return self.state
-
-    def to_json(self) -> dict:
-        return {
-            "file": self.name,
-            "path": self.path,
-            "pages": self.pages,
-            "chunks": self.chunks,
-            "status": self.state,
-            "stage": self.committed_stage,  # what search sees: lexical (BM25 only), indexed (BM25 + dense), null
-            "embedded": self.embedded if self.committed_stage == LEXICAL else
-            (self.chunks if self.committed_stage == INDEXED else 0),
-            "progress": self.status,
-            "error": self.error,
-            "sha256": self.sha256,
-            "updated": self.updated,
-        }
-
-
-@dataclass(frozen=True)
-class SearchView:
-    """What a search may show of a knowledge base at one moment: `hidden` (file id, sha)
-    versions have chunks in the vector store that dense search must not return (pending,
-    stale, or `lexical` ones still being embedded); `lexical` files are found by BM25 only."""
-    any_indexed: bool  # at least one file's vectors are complete (else dense search is skipped)
-    hidden: frozenset = frozenset()
-    lexical: frozenset = frozenset()
 
 
 class Catalog:
@@ -172,7 +45,7 @@ class Catalog:
             # SQLite would take an empty file for a new catalog: the data would look simply gone
             raise DatabaseDamagedError(path, what, "the file is empty (0 bytes) but the data folder holds vectors",
                                        self._advice())
-        self._db = Database(path, _prepare, what, self._advice())
+        self._db = Database(path, prepare, what, self._advice())
         self._lock = self._db.lock
 
     def _advice(self) -> str:
@@ -499,21 +372,6 @@ class Catalog:
                 " WHERE id = ?",
                 (INTERRUPTED, INDEXED, rec.id),
             )
-
-
-def _prepare(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.executescript(SCHEMA)
-    columns = {r["name"] for r in conn.execute("PRAGMA table_info(kbs)")}
-    if "embed_backend" not in columns:  # catalogs made before backends were recorded
-        conn.execute("ALTER TABLE kbs ADD COLUMN embed_backend TEXT")
-    columns = {r["name"] for r in conn.execute("PRAGMA table_info(files)")}
-    if "stage" not in columns:  # catalogs made before progressive indexing: committed = indexed
-        conn.execute("ALTER TABLE files ADD COLUMN stage TEXT")
-    if "embedded" not in columns:
-        conn.execute("ALTER TABLE files ADD COLUMN embedded INTEGER DEFAULT 0")
 
 
 class _Transaction:
