@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -110,6 +111,17 @@ class SettingsDialog(QDialog):
         self.chroma_token.setEchoMode(QLineEdit.EchoMode.Password)
         self.llm_backend.currentIndexChanged.connect(self._backend_changed)
         self._backend_changed()
+        self.serve_api = QCheckBox(self.tr("Serve the knowledge bases to other programs on this computer"))
+        self.serve_api.setChecked(s.serve_api)
+        self.serve_api.setToolTip(self.tr("An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) "
+                                          "while RAG Desk runs, as `rag-cli serve` gives"))
+        self.serve_port = self._spin(0, 65535, s.serve_port)
+        self.serve_port.setSpecialValueText(self.tr("any free port"))
+        self.serve_token = QLineEdit(s.serve_token)
+        self.serve_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.serve_token.setPlaceholderText(self.tr("optional: clients then send 'Authorization: Bearer TOKEN'"))
+        self.serve_api.toggled.connect(self._serve_changed)
+        self._serve_changed()
 
         form = QFormLayout()
         form.addRow(self.tr("Answers from"), self.llm_backend)
@@ -131,6 +143,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Language"), self.language)
         form.addRow(self.tr("Vector store server"), self.chroma_url)
         form.addRow(self.tr("Vector store token"), self.chroma_token)
+        form.addRow(self.tr("Local API"), self.serve_api)
+        form.addRow(self.tr("Local API port"), self.serve_port)
+        form.addRow(self.tr("Local API token"), self.serve_token)
         self.note = QLabel(self.tr("Changing the embedding model or the chunking needs the knowledge base to be "
                                    "indexed again; you will be offered to do it."))
         self.note.setWordWrap(True)
@@ -160,6 +175,10 @@ class SettingsDialog(QDialog):
         for widget in (self.llm_url, self.llm_api_key, self.llm_api):
             widget.setEnabled(remote)
         self.llm.setEnabled(not remote)
+
+    def _serve_changed(self) -> None:
+        for widget in (self.serve_port, self.serve_token):
+            widget.setEnabled(self.serve_api.isChecked())
 
     def _reranker_value(self) -> str:
         text = self.reranker.currentText().strip()
@@ -194,6 +213,9 @@ class SettingsDialog(QDialog):
             llm_api=self.llm_api.currentData(),
             chroma_url=self.chroma_url.text().strip(),
             chroma_token=self.chroma_token.text().strip(),
+            serve_api=self.serve_api.isChecked(),
+            serve_port=self.serve_port.value(),
+            serve_token=self.serve_token.text().strip(),
         )
         if "ui_language" in Settings.__dataclass_fields__:
             changes["ui_language"] = self.language.currentData()

@@ -25,6 +25,7 @@ from .chat_pane import ChatPane
 from .ingest_controller import IngestController
 from .left_pane import LeftPane
 from .library_controller import LibraryController
+from .server_controller import ServerController
 from .settings_controller import SettingsController
 from .sources_pane import SourcesPane
 from .tasks import TaskRunner
@@ -61,6 +62,9 @@ class MainWindow(QMainWindow):
         self.model_state = QLabel(self.tr("Models load on first use"))
         self.device_state = QLabel()
         self.statusBar().addPermanentWidget(self.model_state)
+        self.api_state = QLabel()
+        self.api_state.hide()
+        self.statusBar().addPermanentWidget(self.api_state)
         self.statusBar().addPermanentWidget(self.device_state)
         self.sources.viewer.message.connect(self.show_error)
 
@@ -69,6 +73,9 @@ class MainWindow(QMainWindow):
         self.conversation = ChatController(self)
         self.preferences = SettingsController(self)
         self.preferences.connect_model_notice()
+        self.api = ServerController(self)
+        self.api.state_changed.connect(self._show_api_state)
+        self.preferences.applied.connect(lambda changed: self.api.apply(self.engine.settings))
         self._build_menus()
 
         self.setAcceptDrops(True)
@@ -79,6 +86,7 @@ class MainWindow(QMainWindow):
         self.preferences.show_device()
         self.chat.input.setFocus()
         QTimer.singleShot(0, self.library.start_watching)
+        QTimer.singleShot(0, lambda: self.api.apply(self.engine.settings))
 
     # ---- menus and shortcuts -------------------------------------------------------------
 
@@ -127,6 +135,18 @@ class MainWindow(QMainWindow):
         self._action(help_, self.tr("Where is my data…"), prefs.show_data)
         self._action(help_, self.tr("Keyboard shortcuts"), self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
         self._action(help_, self.tr("About RAG Desk"), self.show_about)
+
+    @Slot(str, str)
+    def _show_api_state(self, url: str, error: str) -> None:
+        if url:
+            self.api_state.setText(self.tr("API: {url}").format(url=url))
+            self.api_state.setToolTip(self.tr("Other programs can use your knowledge bases through this OpenAI-"
+                                              "compatible address (model = knowledge base). Settings ▸ Local API "
+                                              "turns it off."))
+        else:
+            self.api_state.setText(self.tr("API off") if error else "")
+            self.api_state.setToolTip(error)
+        self.api_state.setVisible(bool(url or error))
 
     def show_shortcuts(self) -> None:
         rows = [("Enter", self.tr("Send the question")), ("Shift+Enter", self.tr("New line in the question")),
@@ -260,6 +280,7 @@ class MainWindow(QMainWindow):
         self.ingestion.shutdown()
         self.conversation.shutdown()
         self.library.shutdown()
+        self.api.shutdown()
         for worker in list(self._workers):
             worker.stop()
         deadline = time.monotonic() + self.SHUTDOWN_WAIT_S

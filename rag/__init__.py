@@ -46,6 +46,8 @@ _EXPORTS = {
     "reranker_problem": "rag.search.rerank",
     # a document's pages read again for showing (the app's text view of DOCX/EPUB/HTML sections)
     "read_page_texts": "rag.ingest.preview",
+    # the local OpenAI-compatible API on a thread of its own (the app's switch; `rag-cli serve`)
+    "BackgroundServer": "rag.serve.api",
     "cited_by_section": "rag.events",
     # retrieval evaluation on the user's own QA file
     "QA": "rag.search.evaluation",

@@ -82,6 +82,10 @@ class Settings:
     ui_language: str = "auto"  # auto (system locale) | en | zh_CN: the desktop app's language
     answer_mode: str = "grounded"  # grounded (evidence quote + checked model text) | quote | generate
     answer_language: str = "auto"  # auto (the question's language) | en | zh: the language answers are asked in
+    # the app's switch for the local API (`rag-cli serve` is the same server without the app)
+    serve_api: bool = False  # serve the knowledge bases on 127.0.0.1 while the app runs
+    serve_port: int = 8765  # 0 = any free port
+    serve_token: str = ""  # when set, every request needs "Authorization: Bearer TOKEN"
 
     def validate(self, origin: str = "settings") -> "Settings":
         def bad(name: str, why: str) -> SettingsError:
@@ -105,6 +109,8 @@ class Settings:
             raise bad("rerank_candidates", "must be between 1 and 200")
         if not 0 <= self.neighbours <= 3:
             raise bad("neighbours", f"must be between 0 and 3 (got {self.neighbours})")
+        if not 0 <= self.serve_port <= 65535:
+            raise bad("serve_port", f"must be a TCP port, 1-65535, or 0 for any free port (got {self.serve_port})")
         if self.rrf_k < 1:
             raise bad("rrf_k", "must be at least 1")
         if self.dense_weight < 0 or self.lexical_weight < 0 or self.dense_weight + self.lexical_weight == 0:

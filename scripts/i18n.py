@@ -20,6 +20,22 @@ I18N = ROOT / "app" / "i18n"
 BIN = Path(sys.executable).parent
 
 ZH = {
+    # the local API switch (app/server_controller.py, Settings, the status bar)
+    "Serve the knowledge bases to other programs on this computer": "向本机上的其他程序提供知识库",
+    "An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) while RAG Desk runs, as `rag-cli serve` gives":
+        "RAG Desk 运行期间在 127.0.0.1 上提供与 OpenAI 兼容的 API（model = 知识库名称），与 `rag-cli serve` 相同",
+    "any free port": "任一空闲端口",
+    "optional: clients then send 'Authorization: Bearer TOKEN'": "可选：设置后客户端须发送 'Authorization: Bearer TOKEN'",
+    "Local API": "本地 API",
+    "Local API port": "本地 API 端口",
+    "Local API token": "本地 API 令牌",
+    "API: {url}": "API：{url}",
+    "API off": "API 已关闭",
+    "Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). "
+    "Settings ▸ Local API turns it off.":
+        "其他程序可通过这个与 OpenAI 兼容的地址使用你的知识库（model = 知识库）。在“设置 ▸ 本地 API”中可关闭。",
+    "The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.":
+        "本地 API 无法在 {host}:{port} 上启动：{why}。请在“设置 ▸ 本地 API”中换一个端口，或将其关闭。",
     # text view of DOCX/EPUB/HTML sections (app/textviewer.py)
     "{label} — reading…": "{label} — 正在读取…",
     "cannot open {name}: {why}": "无法打开 {name}：{why}",

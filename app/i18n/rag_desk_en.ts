@@ -189,27 +189,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="230" />
+        <location filename="../dialogs.py" line="252" />
         <source>Where RAG Desk keeps its data</source>
         <translation>Where RAG Desk keeps its data</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="237" />
+        <location filename="../dialogs.py" line="259" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="240" />
+        <location filename="../dialogs.py" line="262" />
         <source>Open data folder</source>
         <translation>Open data folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="242" />
+        <location filename="../dialogs.py" line="264" />
         <source>Delete all data…</source>
         <translation>Delete all data…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="265" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>Delete every knowledge base, chat, cached model and the log</translation>
     </message>
@@ -217,32 +217,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="262" />
+        <location filename="../dialogs.py" line="284" />
         <source>File: {path}</source>
         <translation>File: {path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="285" />
         <source>Status: {state}</source>
         <translation>Status: {state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="264" />
+        <location filename="../dialogs.py" line="286" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>Pages: {pages}    Chunks: {chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="268" />
+        <location filename="../dialogs.py" line="290" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256: {sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="270" />
+        <location filename="../dialogs.py" line="292" />
         <source>Problem: {error}</source>
         <translation>Problem: {error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="272" />
+        <location filename="../dialogs.py" line="294" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>The source file is no longer there; its stored text still answers questions.</translation>
     </message>
@@ -537,188 +537,203 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../window.py" line="61" />
+        <location filename="../window.py" line="62" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../window.py" line="100" />
+        <location filename="../window.py" line="108" />
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
     <message>
-        <location filename="../window.py" line="101" />
+        <location filename="../window.py" line="109" />
         <source>Add documents…</source>
         <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="102" />
+        <location filename="../window.py" line="110" />
         <source>Add a folder…</source>
         <translation>Add a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="103" />
+        <location filename="../window.py" line="111" />
         <source>Follow a folder…</source>
         <translation>Follow a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="104" />
+        <location filename="../window.py" line="112" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
     </message>
     <message>
-        <location filename="../window.py" line="106" />
+        <location filename="../window.py" line="114" />
         <source>Export chat to Markdown…</source>
         <translation>Export chat to Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="107" />
+        <location filename="../window.py" line="115" />
         <source>Settings…</source>
         <translation>Settings…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="116" />
         <source>Models…</source>
         <translation>Models…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="109" />
+        <location filename="../window.py" line="117" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>Download, choose and remove LLM and embedding models</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
-        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="157" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="120" />
         <source>&amp;Chat</source>
         <translation>&amp;Chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="113" />
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="121" />
+        <location filename="../window.py" line="153" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="122" />
         <source>Regenerate answer</source>
         <translation>Regenerate answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="123" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="124" />
         <source>Stop answer</source>
         <translation>Stop answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="156" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
     <message>
-        <location filename="../window.py" line="118" />
+        <location filename="../window.py" line="126" />
         <source>&amp;Knowledge base</source>
         <translation>&amp;Knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="127" />
         <source>New…</source>
         <translation>New…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="128" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="121" />
+        <location filename="../window.py" line="129" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="131" />
         <source>Stop following folders…</source>
         <translation>Stop following folders…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="156" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="133" />
         <source>Rebuild with current settings</source>
         <translation>Rebuild with current settings</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="134" />
         <source>&amp;Help</source>
         <translation>&amp;Help</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="135" />
         <source>Where is my data…</source>
         <translation>Where is my data…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
-        <location filename="../window.py" line="138" />
+        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="158" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../window.py" line="129" />
-        <location filename="../window.py" line="141" />
+        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="161" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="142" />
+        <source>API: {url}</source>
+        <translation>API: {url}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="143" />
+        <source>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</source>
+        <translation>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="147" />
+        <source>API off</source>
+        <translation>API off</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="155" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="152" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="152" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="153" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="154" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="154" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="155" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="142" />
+        <location filename="../window.py" line="162" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>
@@ -990,6 +1005,14 @@
     </message>
 </context>
 <context>
+    <name>ServerController</name>
+    <message>
+        <location filename="../server_controller.py" line="68" />
+        <source>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</source>
+        <translation>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</translation>
+    </message>
+</context>
+<context>
     <name>SettingsController</name>
     <message>
         <location filename="../settings_controller.py" line="72" />
@@ -1095,222 +1118,257 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="37" />
+        <location filename="../dialogs.py" line="38" />
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="41" />
+        <location filename="../dialogs.py" line="42" />
         <source>A .gguf file, or the bundled model</source>
         <translation>A .gguf file, or the bundled model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="42" />
+        <location filename="../dialogs.py" line="43" />
         <source>Choose GGUF…</source>
         <translation>Choose GGUF…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="44" />
+        <location filename="../dialogs.py" line="45" />
         <source>Bundled</source>
         <translation>Bundled</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="45" />
+        <location filename="../dialogs.py" line="46" />
         <source>Use the small model that ships with RAG Desk</source>
         <translation>Use the small model that ships with RAG Desk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="55" />
+        <location filename="../dialogs.py" line="56" />
         <source>The bundled model, or a sentence-transformers model folder on disk</source>
         <translation>The bundled model, or a sentence-transformers model folder on disk</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62" />
+        <location filename="../dialogs.py" line="63" />
         <source>Off</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="64" />
         <source>The local LLM (several seconds per question)</source>
         <translation>The local LLM (several seconds per question)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="69" />
+        <location filename="../dialogs.py" line="70" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="83" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="84" />
+        <location filename="../dialogs.py" line="85" />
         <source>automatic</source>
         <translation>automatic</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>System</source>
         <translation>System</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Light</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Dark</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="91" />
         <source>System language</source>
         <translation>System language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="94" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>Takes effect when RAG Desk starts again</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="97" />
         <source>On this computer (llama.cpp)</source>
         <translation>On this computer (llama.cpp)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="98" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI-compatible server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="105" />
         <source>Chat (instruct models)</source>
         <translation>Chat (instruct models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="106" />
         <source>Completion (base models)</source>
         <translation>Completion (base models)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="109" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>empty = on this computer; or http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="114" />
+        <source>Serve the knowledge bases to other programs on this computer</source>
+        <translation>Serve the knowledge bases to other programs on this computer</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="116" />
+        <source>An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) while RAG Desk runs, as `rag-cli serve` gives</source>
+        <translation>An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) while RAG Desk runs, as `rag-cli serve` gives</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="119" />
+        <source>any free port</source>
+        <translation>any free port</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
+        <source>optional: clients then send 'Authorization: Bearer TOKEN'</source>
+        <translation>optional: clients then send 'Authorization: Bearer TOKEN'</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="127" />
         <source>Answers from</source>
         <translation>Answers from</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="128" />
         <source>LLM server URL</source>
         <translation>LLM server URL</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="129" />
         <source>LLM server API key</source>
         <translation>LLM server API key</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="130" />
         <source>LLM server API</source>
         <translation>LLM server API</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="131" />
         <source>LLM model file</source>
         <translation>LLM model file</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="132" />
         <source>Embedding model</source>
         <translation>Embedding model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="133" />
         <source>Chunk size (tokens)</source>
         <translation>Chunk size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="134" />
         <source>Chunk overlap (tokens)</source>
         <translation>Chunk overlap (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="135" />
         <source>Passages per answer (top-k)</source>
         <translation>Passages per answer (top-k)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="136" />
         <source>Re-ranking</source>
         <translation>Re-ranking</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="137" />
         <source>Temperature</source>
         <translation>Temperature</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="138" />
         <source>Longest answer (tokens)</source>
         <translation>Longest answer (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="139" />
         <source>Context size (tokens)</source>
         <translation>Context size (tokens)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="140" />
         <source>GPU layers</source>
         <translation>GPU layers</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="141" />
         <source>CPU threads</source>
         <translation>CPU threads</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="142" />
         <source>Theme</source>
         <translation>Theme</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="143" />
         <source>Language</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="144" />
         <source>Vector store server</source>
         <translation>Vector store server</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="145" />
         <source>Vector store token</source>
         <translation>Vector store token</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="146" />
+        <source>Local API</source>
+        <translation>Local API</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="147" />
+        <source>Local API port</source>
+        <translation>Local API port</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="148" />
+        <source>Local API token</source>
+        <translation>Local API token</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="149" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="172" />
+        <location filename="../dialogs.py" line="191" />
         <source>Choose a GGUF model</source>
         <translation>Choose a GGUF model</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="173" />
+        <location filename="../dialogs.py" line="192" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF models (*.gguf);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="207" />
+        <location filename="../dialogs.py" line="229" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}: no such model file; choose a .gguf file or the bundled model</translation>
     </message>

@@ -189,27 +189,27 @@
 <context>
     <name>DataDialog</name>
     <message>
-        <location filename="../dialogs.py" line="230" />
+        <location filename="../dialogs.py" line="252" />
         <source>Where RAG Desk keeps its data</source>
         <translation>RAG Desk 的数据存放位置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="237" />
+        <location filename="../dialogs.py" line="259" />
         <source>Your documents are never copied or changed: RAG Desk keeps their text, embeddings and your chats in the data folder.</source>
         <translation>你的文档不会被复制或修改：RAG Desk 只把它们的文本、向量和你的对话保存在数据文件夹中。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="240" />
+        <location filename="../dialogs.py" line="262" />
         <source>Open data folder</source>
         <translation>打开数据文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="242" />
+        <location filename="../dialogs.py" line="264" />
         <source>Delete all data…</source>
         <translation>删除全部数据…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="243" />
+        <location filename="../dialogs.py" line="265" />
         <source>Delete every knowledge base, chat, cached model and the log</source>
         <translation>删除所有知识库、对话、缓存的模型和日志</translation>
     </message>
@@ -217,32 +217,32 @@
 <context>
     <name>DocumentDetails</name>
     <message>
-        <location filename="../dialogs.py" line="262" />
+        <location filename="../dialogs.py" line="284" />
         <source>File: {path}</source>
         <translation>文件：{path}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="263" />
+        <location filename="../dialogs.py" line="285" />
         <source>Status: {state}</source>
         <translation>状态：{state}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="264" />
+        <location filename="../dialogs.py" line="286" />
         <source>Pages: {pages}    Chunks: {chunks}</source>
         <translation>页数：{pages}    分块：{chunks}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="268" />
+        <location filename="../dialogs.py" line="290" />
         <source>SHA-256: {sha}</source>
         <translation>SHA-256：{sha}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="270" />
+        <location filename="../dialogs.py" line="292" />
         <source>Problem: {error}</source>
         <translation>问题：{error}</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="272" />
+        <location filename="../dialogs.py" line="294" />
         <source>The source file is no longer there; its stored text still answers questions.</source>
         <translation>源文件已不在原处；已存储的文本仍可用于回答问题。</translation>
     </message>
@@ -537,188 +537,203 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../window.py" line="61" />
+        <location filename="../window.py" line="62" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../window.py" line="100" />
+        <location filename="../window.py" line="108" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="101" />
+        <location filename="../window.py" line="109" />
         <source>Add documents…</source>
         <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="102" />
+        <location filename="../window.py" line="110" />
         <source>Add a folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="103" />
+        <location filename="../window.py" line="111" />
         <source>Follow a folder…</source>
         <translation>跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="104" />
+        <location filename="../window.py" line="112" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="106" />
+        <location filename="../window.py" line="114" />
         <source>Export chat to Markdown…</source>
         <translation>将对话导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="107" />
+        <location filename="../window.py" line="115" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="116" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="109" />
+        <location filename="../window.py" line="117" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>下载、选择和删除 LLM 与嵌入模型</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
-        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="157" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="120" />
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="113" />
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="121" />
+        <location filename="../window.py" line="153" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="122" />
         <source>Regenerate answer</source>
         <translation>重新生成回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="123" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="124" />
         <source>Stop answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="156" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
     <message>
-        <location filename="../window.py" line="118" />
+        <location filename="../window.py" line="126" />
         <source>&amp;Knowledge base</source>
         <translation>知识库(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
+        <location filename="../window.py" line="127" />
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="128" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="121" />
+        <location filename="../window.py" line="129" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="131" />
         <source>Stop following folders…</source>
         <translation>停止跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
-        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="156" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
+        <location filename="../window.py" line="133" />
         <source>Rebuild with current settings</source>
         <translation>按当前设置重建</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="134" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="135" />
         <source>Where is my data…</source>
         <translation>我的数据在哪里…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
-        <location filename="../window.py" line="138" />
+        <location filename="../window.py" line="136" />
+        <location filename="../window.py" line="158" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../window.py" line="129" />
-        <location filename="../window.py" line="141" />
+        <location filename="../window.py" line="137" />
+        <location filename="../window.py" line="161" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="142" />
+        <source>API: {url}</source>
+        <translation>API：{url}</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="143" />
+        <source>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</source>
+        <translation>其他程序可通过这个与 OpenAI 兼容的地址使用你的知识库（model = 知识库）。在“设置 ▸ 本地 API”中可关闭。</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="147" />
+        <source>API off</source>
+        <translation>API 已关闭</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="155" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="152" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
+        <location filename="../window.py" line="152" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="153" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="154" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="154" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="155" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="142" />
+        <location filename="../window.py" line="162" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>
@@ -990,6 +1005,14 @@
     </message>
 </context>
 <context>
+    <name>ServerController</name>
+    <message>
+        <location filename="../server_controller.py" line="68" />
+        <source>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</source>
+        <translation>本地 API 无法在 {host}:{port} 上启动：{why}。请在“设置 ▸ 本地 API”中换一个端口，或将其关闭。</translation>
+    </message>
+</context>
+<context>
     <name>SettingsController</name>
     <message>
         <location filename="../settings_controller.py" line="72" />
@@ -1095,222 +1118,257 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs.py" line="37" />
+        <location filename="../dialogs.py" line="38" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="41" />
+        <location filename="../dialogs.py" line="42" />
         <source>A .gguf file, or the bundled model</source>
         <translation>一个 .gguf 文件，或内置模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="42" />
+        <location filename="../dialogs.py" line="43" />
         <source>Choose GGUF…</source>
         <translation>选择 GGUF…</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="44" />
+        <location filename="../dialogs.py" line="45" />
         <source>Bundled</source>
         <translation>内置</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="45" />
+        <location filename="../dialogs.py" line="46" />
         <source>Use the small model that ships with RAG Desk</source>
         <translation>使用 RAG Desk 自带的小模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="55" />
+        <location filename="../dialogs.py" line="56" />
         <source>The bundled model, or a sentence-transformers model folder on disk</source>
         <translation>内置模型，或磁盘上的 sentence-transformers 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62" />
+        <location filename="../dialogs.py" line="63" />
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="64" />
         <source>The local LLM (several seconds per question)</source>
         <translation>本地大语言模型（每个问题需数秒）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="69" />
+        <location filename="../dialogs.py" line="70" />
         <source>Re-read the best passages before answering: off, the local LLM, a .gguf file or a cross-encoder model folder</source>
         <translation>回答前重新审读排名靠前的段落：关闭、本地大语言模型、.gguf 文件或交叉编码器模型文件夹</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="82" />
+        <location filename="../dialogs.py" line="83" />
         <source>Layers of the LLM to put on the GPU: auto, all, or a number (0 = CPU only)</source>
         <translation>放到 GPU 上的 LLM 层数：auto、all 或一个数字（0 = 只用 CPU）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="84" />
+        <location filename="../dialogs.py" line="85" />
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="87" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="90" />
+        <location filename="../dialogs.py" line="91" />
         <source>System language</source>
         <translation>系统语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="94" />
         <source>Takes effect when RAG Desk starts again</source>
         <translation>重新启动 RAG Desk 后生效</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="96" />
+        <location filename="../dialogs.py" line="97" />
         <source>On this computer (llama.cpp)</source>
         <translation>在这台电脑上（llama.cpp）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="97" />
+        <location filename="../dialogs.py" line="98" />
         <source>OpenAI-compatible server</source>
         <translation>OpenAI 兼容服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="104" />
+        <location filename="../dialogs.py" line="105" />
         <source>Chat (instruct models)</source>
         <translation>对话（指令模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="106" />
         <source>Completion (base models)</source>
         <translation>补全（基础模型）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="109" />
         <source>empty = on this computer; or http://host:8000</source>
         <translation>留空 = 在这台电脑上；或 http://host:8000</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="115" />
+        <location filename="../dialogs.py" line="114" />
+        <source>Serve the knowledge bases to other programs on this computer</source>
+        <translation>向本机上的其他程序提供知识库</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="116" />
+        <source>An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) while RAG Desk runs, as `rag-cli serve` gives</source>
+        <translation>RAG Desk 运行期间在 127.0.0.1 上提供与 OpenAI 兼容的 API（model = 知识库名称），与 `rag-cli serve` 相同</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="119" />
+        <source>any free port</source>
+        <translation>任一空闲端口</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="122" />
+        <source>optional: clients then send 'Authorization: Bearer TOKEN'</source>
+        <translation>可选：设置后客户端须发送 'Authorization: Bearer TOKEN'</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="127" />
         <source>Answers from</source>
         <translation>回答来自</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="128" />
         <source>LLM server URL</source>
         <translation>LLM 服务器地址</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="117" />
+        <location filename="../dialogs.py" line="129" />
         <source>LLM server API key</source>
         <translation>LLM 服务器 API 密钥</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="118" />
+        <location filename="../dialogs.py" line="130" />
         <source>LLM server API</source>
         <translation>LLM 服务器接口</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="131" />
         <source>LLM model file</source>
         <translation>LLM 模型文件</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="132" />
         <source>Embedding model</source>
         <translation>嵌入模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="121" />
+        <location filename="../dialogs.py" line="133" />
         <source>Chunk size (tokens)</source>
         <translation>分块大小（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="134" />
         <source>Chunk overlap (tokens)</source>
         <translation>分块重叠（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="123" />
+        <location filename="../dialogs.py" line="135" />
         <source>Passages per answer (top-k)</source>
         <translation>每个回答使用的段落数（top-k）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="124" />
+        <location filename="../dialogs.py" line="136" />
         <source>Re-ranking</source>
         <translation>重新排序</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="125" />
+        <location filename="../dialogs.py" line="137" />
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="126" />
+        <location filename="../dialogs.py" line="138" />
         <source>Longest answer (tokens)</source>
         <translation>最长回答（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="127" />
+        <location filename="../dialogs.py" line="139" />
         <source>Context size (tokens)</source>
         <translation>上下文长度（词元）</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="128" />
+        <location filename="../dialogs.py" line="140" />
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="129" />
+        <location filename="../dialogs.py" line="141" />
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="142" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="143" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="132" />
+        <location filename="../dialogs.py" line="144" />
         <source>Vector store server</source>
         <translation>向量库服务器</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="145" />
         <source>Vector store token</source>
         <translation>向量库令牌</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="146" />
+        <source>Local API</source>
+        <translation>本地 API</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="147" />
+        <source>Local API port</source>
+        <translation>本地 API 端口</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="148" />
+        <source>Local API token</source>
+        <translation>本地 API 令牌</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="149" />
         <source>Changing the embedding model or the chunking needs the knowledge base to be indexed again; you will be offered to do it.</source>
         <translation>更改嵌入模型或分块设置后需要重新索引知识库；届时会提示你进行。</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="172" />
+        <location filename="../dialogs.py" line="191" />
         <source>Choose a GGUF model</source>
         <translation>选择 GGUF 模型</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="173" />
+        <location filename="../dialogs.py" line="192" />
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="207" />
+        <location filename="../dialogs.py" line="229" />
         <source>{path}: no such model file; choose a .gguf file or the bundled model</source>
         <translation>{path}：没有这个模型文件；请选择 .gguf 文件或内置模型</translation>
     </message>

@@ -422,3 +422,65 @@ def test_partly_undecodable_pdf_is_indexed_and_the_window_says_which_pages_were_
     list(engine.reindex([str(mixed)]))
     rec = next(f for f in engine.list_files() if f.name == "mixed.pdf")
     assert rec.state == "indexed" and rec.error is None
+
+
+def test_the_local_api_switch_serves_the_knowledge_bases_and_stops(qtbot, open_window, make_engine, embedder,
+                                                                   tmp_path):
+    import socket
+    from dataclasses import replace
+
+    import httpx
+
+    from rag import Engine, config_file, load_settings
+
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    window = open_window(engine)
+    assert window.api.url == "" and not window.api_state.isVisible()  # off by default
+    # the server's own engine, over the same data folder, sharing the session's loaded embedder
+    window.api.engine_factory = lambda settings: Engine(settings, home=engine.home, embedder=embedder)
+    ingest_and_wait(qtbot, window, make_sample_pdf(tmp_path / "manual.pdf"))
+
+    dialog = SettingsDialog(engine.settings, window)
+    qtbot.addWidget(dialog)
+    assert not dialog.serve_api.isChecked() and not dialog.serve_port.isEnabled()
+    dialog.serve_api.setChecked(True)
+    assert dialog.serve_port.isEnabled() and dialog.serve_token.isEnabled()
+    dialog.serve_port.setValue(0)  # any free port
+    dialog.serve_token.setText("s3cret")
+    dialog.accept()
+    served = dialog.result_settings()
+    assert served is not None and served.serve_api and served.serve_token == "s3cret"
+    with qtbot.waitSignal(window.api.state_changed, timeout=60_000) as state:
+        window.preferences.apply_settings(served)
+    url, error = state.args
+    assert error == "" and url.startswith("http://127.0.0.1:") and url in window.api_state.text()
+    assert load_settings(config_file()).serve_api  # saved: the next start serves again
+
+    assert httpx.get(f"{url}/models").status_code == 401  # the token is asked for
+    auth = {"Authorization": "Bearer s3cret"}
+    assert window.kb in [m["id"] for m in httpx.get(f"{url}/models", headers=auth).json()["data"]]
+    found = httpx.post(f"{url}/search", headers=auth, json={"query": "admin console port", "k": 2}).json()
+    assert found["results"][0]["file"] == "manual.pdf"
+    # what the app indexes later is served too (the server reads the same data folder)
+    ingest_and_wait(qtbot, window, make_pdf(tmp_path / "later.pdf", [["The backup battery lasts nine years.",
+                                                                       *FILLER_EN]]))
+    found = httpx.post(f"{url}/search", headers=auth, json={"query": "backup battery", "k": 1}).json()
+    assert found["results"][0]["file"] == "later.pdf"
+
+    with qtbot.waitSignal(window.api.state_changed, timeout=30_000) as state:
+        window.preferences.apply_settings(replace(served, serve_api=False))
+    assert list(state.args) == ["", ""] and not window.api_state.isVisible()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/models", headers=auth)
+
+    with socket.socket() as taken:  # a port another program holds: a clear message, the app goes on
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with qtbot.waitSignal(window.api.state_changed, timeout=30_000) as state:
+            window.preferences.apply_settings(replace(served, serve_port=port))
+        url, error = state.args
+        assert url == "" and f"127.0.0.1:{port}" in error and "another port" in error
+        assert error in window.statusBar().currentMessage() and window.api_state.text() == "API off"
+    window.close()  # stops whatever serves; nothing is left listening
+    assert window.api.server is None
