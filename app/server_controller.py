@@ -56,7 +56,12 @@ class ServerController(QObject):
 
     def _switch(self, generation: int, old: BackgroundServer | None, want: tuple | None) -> None:
         if old is not None:
-            old.stop()
+            try:
+                old.stop()
+            except Exception as err:  # noqa: BLE001 - the switch must still report back
+                self._finished.emit(generation, None, self.tr("The local API did not stop cleanly: {why}").format(
+                    why=err))
+                return
         if want is None:
             self._finished.emit(generation, None, "")
             return

@@ -31,6 +31,7 @@ ZH = {
     "Local API token": "本地 API 令牌",
     "API: {url}": "API：{url}",
     "API off": "API 已关闭",
+    "The local API did not stop cleanly: {why}": "本地 API 未能正常停止：{why}",
     "Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). "
     "Settings ▸ Local API turns it off.":
         "其他程序可通过这个与 OpenAI 兼容的地址使用你的知识库（model = 知识库）。在“设置 ▸ 本地 API”中可关闭。",
