@@ -141,3 +141,21 @@ def test_pages_cross_to_the_reader_child_intact(tmp_path):
             assert doc.page_count == len(local) and remote == local and remote[0].raw
     finally:
         reader.close()
+
+
+def test_a_section_a_little_over_a_page_stays_whole_and_long_ones_are_cut_evenly(tmp_path):
+    def section(chars: int) -> list[Block]:
+        words = ("The plotting program draws the graph with the options given. " * (chars // 60 + 1))
+        return [Block(words[i:i + 200].strip()) for i in range(0, chars, 200)]
+
+    # 1.2 pages: one page (a cut at 3,000 characters left a tail page of two paragraphs)
+    pages = section_pages([Block("Options", 1), *section(3600)], tmp_path / "x.html", part_chars=3000)
+    assert len(pages) == 1 and len(pages[0].sections) == 1 + 18
+    # 2.1 pages: three parts of about equal size, none of them a stray paragraph
+    pages = section_pages([Block("Options", 1), *section(6300), Block("Next", 1), Block("Short text.")],
+                          tmp_path / "x.html", part_chars=3000)
+    parts = [p for p in pages if p.sections[0][1].startswith('§1 "Options"')]
+    assert len(parts) == 3 and len(pages) == 4
+    sizes = [len(p.raw) for p in parts]
+    assert max(sizes) - min(sizes) <= 450 and all(size <= 3000 + 202 for size in sizes)
+    assert pages[3].sections[0][1] == '§2 "Next"' and "Short text." in pages[3].raw

@@ -4,10 +4,11 @@ A reader turns its file into a stream of `Block`s: headings (level 1-9) and para
 heading opens a section, numbered by its place in the outline (`§3.2` is the second
 subsection of the third top-level section); text before the first heading is the
 document's opening. A page is one section, so `page` in chunks and citations is the section's
-ordinal (1-based). A long section is cut at a paragraph boundary once it holds about a PDF
+ordinal (1-based). A long section is cut at paragraph boundaries into parts of about a PDF
 page of text (PART_CHARS), each part a page of its own with the same label, so a search still
-returns k different places and the evidence reader sees a page-sized text. Headings with no
-text of their own before the next heading share a page with it.
+returns k different places and the evidence reader sees a page-sized text; a section is cut only
+when it is over 1.5 pages long, into parts of equal size, so no part is a stray paragraph.
+Headings with no text of their own before the next heading share a page with it.
 
 Each page's raw text is its blocks joined by blank lines (`Page.raw`, what the app's text view
 shows; character offsets index it). Its `sections` mark every block's start with its location:
@@ -18,6 +19,7 @@ chunk's `section` (and the citation) says where in the document it starts.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -27,6 +29,7 @@ from rag.ingest.page import Page, ProgressCallback
 from rag.ingest.textclean import clean_page
 
 PART_CHARS = 3000  # about a page of a PDF manual (gnuplot.pdf: ~2,900 characters a page)
+LONG_SECTION = 1.5  # a section longer than this many parts' worth is cut into parts
 TITLE_CHARS = 60  # of a heading, in a label
 
 
@@ -68,15 +71,13 @@ class _PageBuilder:
         self.parts: list[str] = []
         self.marks: list[tuple[int, str]] = []  # (raw offset, label)
         self.size = 0
-        self.has_text = False  # a paragraph, not only headings
 
-    def add(self, text: str, label: str, paragraph: bool) -> None:
+    def add(self, text: str, label: str) -> None:
         if self.parts:
             self.size += 2
         self.marks.append((self.size, label))
         self.parts.append(text)
         self.size += len(text)
-        self.has_text = self.has_text or paragraph
 
     def page(self, number: int) -> Page | None:
         raw = "\n\n".join(self.parts)
@@ -99,34 +100,61 @@ def section_pages(blocks: Iterable[Block], path: Path, part_chars: int = PART_CH
     pages: list[Page] = []
     label = ""  # the current section's label ("" before the first heading)
     paragraph = 0
-    current = _PageBuilder()
+    heads: list[tuple[str, str]] = []  # the headings that open the coming text: (text, label)
+    body: list[tuple[str, str]] = []  # the current section's paragraphs: (text, label)
 
     def flush() -> None:
-        nonlocal current
-        page = current.page(len(pages) + 1)
-        if page is not None:
-            pages.append(page)
-        current = _PageBuilder()
+        nonlocal heads, body
+        for n, part in enumerate(even_parts(body, part_chars) if body else [[]]):
+            builder = _PageBuilder()
+            for text, lab in heads if n == 0 else ():
+                builder.add(text, lab)
+            for text, lab in part:
+                builder.add(text, lab)
+            page = builder.page(len(pages) + 1)
+            if page is not None:
+                pages.append(page)
+        heads, body = [], []
 
     for block in blocks:
         text = block.text.strip()
         if not text:
             continue
         if block.level:
-            if current.has_text:
+            if body:
                 flush()
             label = heading_label(outline.number(block.level), text)
             paragraph = 0
-            current.add(text, label, paragraph=False)
+            heads.append((text, label))
             continue
-        if current.has_text and current.size >= part_chars:
-            flush()
         paragraph += 1
-        current.add(text, f"{label} ¶{paragraph}" if label else f"¶{paragraph}", paragraph=True)
-    flush()
+        body.append((text, f"{label} ¶{paragraph}" if label else f"¶{paragraph}"))
+    if heads or body:
+        flush()
     if not pages:
         raise NoTextError(path, "the document holds no text (only pictures, or nothing)")
     return pages
+
+
+def even_parts(paragraphs: list[tuple[str, str]], part_chars: int) -> list[list[tuple[str, str]]]:
+    """A section's paragraphs as one part, or, when the section is longer than LONG_SECTION
+    pages, as parts of about equal size (cut at paragraph boundaries). A section a little
+    over a page stays whole: cutting it at `part_chars` left a tail part of a paragraph or
+    two, a page of its own that is mostly an extra, short chunk."""
+    sizes = [len(text) + 2 for text, _ in paragraphs]
+    total = sum(sizes)
+    if total <= LONG_SECTION * part_chars:
+        return [paragraphs]
+    count = math.ceil(total / part_chars)
+    target = total / count
+    parts: list[list[tuple[str, str]]] = [[]]
+    filled = 0
+    for para, size in zip(paragraphs, sizes):
+        if parts[-1] and filled + size / 2 > target * len(parts) and len(parts) < count:
+            parts.append([])
+        parts[-1].append(para)
+        filled += size
+    return parts
 
 
 class SectionDocument:
