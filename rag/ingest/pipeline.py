@@ -23,7 +23,7 @@ from rag.events import FileFailed, FileProgress, FileSearchable, FileSkipped, pa
 from rag.ingest.batches import END, put_until_stopped
 from rag.ingest.chunking import Chunker, encode_offsets
 from rag.ingest.discover import check_readable, open_regular
-from rag.ingest.embedding import Piece, VectorWorker, text_hash
+from rag.ingest.embedding import Piece, VectorWorker, indexed_text, text_hash
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
 from rag.threads import in_background
@@ -271,8 +271,7 @@ class FilePipeline:
 
     @staticmethod
     def _indexed_text(chunk) -> str:
-        # The section title (PDF outline / Markdown heading) gives a chunk its topic.
-        return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+        return indexed_text(chunk.section, chunk.text)
 
     def _store_texts(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, vectors: VectorWorker,
                      job) -> None:

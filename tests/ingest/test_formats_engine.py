@@ -50,3 +50,26 @@ def test_answers_and_quotes_from_a_docx_carry_its_section(make_engine, tmp_path)
     source = next(s for s in done.sources if s.n == quote.n)
     text = engine.page_texts(source.path)[quote.page - 1]
     assert text[quote.start:quote.end] == quote.text  # the quote's span in the section's raw text
+
+
+def test_a_section_chunk_is_embedded_with_its_heading_not_its_location_label(make_engine, tmp_path):
+    import numpy as np
+
+    from rag.ingest.embedding import indexed_text, text_hash
+
+    engine = make_engine()
+    list(engine.ingest([make_docx(tmp_path / "guide.docx")]))
+    top = engine.search("which port does the admin console listen on", mode="bm25").sources[0]
+    assert top.section.startswith('§2.1 "Firmware"')
+    kb = engine.library.kb(None)
+    row = engine.parts.store.texts(kb.collection, [top.chunk_id])[0]
+    embedded = f"Firmware\n{row.text}"  # the title on a line before the text: no § or ¶ numbers
+    assert indexed_text(row.metadata["section"], row.text) == embedded
+    assert row.metadata["th"] == text_hash(embedded)
+    stored = engine.parts.store.vectors_by(kb.collection, "th", [text_hash(embedded)])[text_hash(embedded)]
+    fresh = np.asarray(engine.embedder.embed_documents([embedded])[0])
+    assert float(stored @ fresh / np.linalg.norm(stored) / np.linalg.norm(fresh)) > 0.999
+    # a PDF outline title or Markdown heading is a title already, and the opening of a
+    # sectioned document has none
+    assert indexed_text("Installing the tools", "x") == "Installing the tools\nx"
+    assert indexed_text("¶3", "x") == "x" and indexed_text("§4", "x") == "x"
