@@ -94,6 +94,7 @@ class ChatPane(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.notice = ModelNotice()
+        self.embedder_notice = ModelNotice()  # the multilingual embedder suggestion (app.embedder_advisor)
         self.transcript = Transcript()
         self.input = ChatInput()
         self.input.setPlaceholderText(self.tr("Ask a question… (Enter sends, Shift+Enter for a new line)"))
@@ -124,7 +125,7 @@ class ChatPane(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.input, 1)
         bottom.addLayout(buttons)
-        layout = column(self.notice, self.transcript)
+        layout = column(self.notice, self.embedder_notice, self.transcript)
         layout.setStretch(1, 1)
         layout.addLayout(tools)
         layout.addLayout(bottom)

@@ -16,7 +16,7 @@ class IngestController(QObject):
         super().__init__(window)
         self.mw = window
         self.worker: IngestWorker | None = None
-        self._queued: list[tuple[str, list[str], str]] = []  # (job, paths, kb)
+        self._queued: list[tuple[str, list[str], str, str | None]] = []  # (job, paths, kb, embedder)
         self._failures: list[str] = []
         self._position = (0, 1)  # (index, total) of the file being ingested
         window.docs.cancel_clicked.connect(self.cancel)
@@ -29,7 +29,7 @@ class IngestController(QObject):
     @property
     def queued(self) -> list[tuple[str, list[str], str]]:
         """The jobs waiting for the running one, as (job, paths, kb)."""
-        return list(self._queued)
+        return [q[:3] for q in self._queued]
 
     @property
     def busy(self) -> bool:
@@ -49,16 +49,16 @@ class IngestController(QObject):
     def reindex(self, paths: list[str]) -> None:
         self.run_job("reindex", paths, self.mw.kb)
 
-    def run_job(self, job: str, paths: list[str], kb: str) -> None:
+    def run_job(self, job: str, paths: list[str], kb: str, embedder: str | None = None) -> None:
         if self.worker is not None:
-            self._queued.append((job, paths, kb))
+            self._queued.append((job, paths, kb, embedder))
             return
         self._failures = []
         self.mw.statusBar().clearMessage()
         docs = self.mw.docs
         docs.set_busy(True)
         docs.status.setText(self.tr("Starting… (the embedding model loads on first use)"))
-        self.worker = IngestWorker(self.mw.engine, paths, kb, job)
+        self.worker = IngestWorker(self.mw.engine, paths, kb, job, embedder)
         self.worker.event.connect(self._on_event)
         self.worker.failed.connect(self._on_failed)
         self.worker.finished.connect(self._on_finished)
@@ -140,6 +140,7 @@ class IngestController(QObject):
         self.mw.docs.set_busy(False)
         self.mw.library.refresh()
         if self._queued:
-            job, paths, kb = self._queued.pop(0)
-            self.run_job(job, paths, kb)
+            self.run_job(*self._queued.pop(0))
+        else:
+            self.mw.advisor.check()  # what was indexed may make the multilingual embedder worth suggesting
         self.mw.check_idle()

@@ -113,6 +113,7 @@ class LibraryController(QObject):
         self.mw.kb = name
         self.mw.conversation.new_chat()
         self.refresh()
+        self.mw.advisor.check()
 
     @Slot()
     def new_kb(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter
 
 from .chat_controller import ChatController
 from .chat_pane import ChatPane
+from .embedder_advisor import EmbedderAdvisor
 from .ingest_controller import IngestController
 from .left_pane import LeftPane
 from .library_controller import LibraryController
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.conversation = ChatController(self)
         self.preferences = SettingsController(self)
         self.preferences.connect_model_notice()
+        self.advisor = EmbedderAdvisor(self)
         self.api = ServerController(self)
         self.api.state_changed.connect(self._show_api_state)
         self.preferences.applied.connect(lambda changed: self.api.apply(self.engine.settings))
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.chat.input.setFocus()
         QTimer.singleShot(0, self.library.start_watching)
         QTimer.singleShot(0, lambda: self.api.apply(self.engine.settings))
+        QTimer.singleShot(0, self.advisor.check)
 
     # ---- menus and shortcuts -------------------------------------------------------------
 

@@ -45,11 +45,13 @@ class EngineWorker(QThread):
 class IngestWorker(EngineWorker):
     """Any engine job that yields ingest events: ingest (default), sync, reindex, reindex_kb."""
 
-    def __init__(self, engine, paths: Sequence[str], kb: str, job: str = "ingest", parent=None):
+    def __init__(self, engine, paths: Sequence[str], kb: str, job: str = "ingest", embedder: str | None = None,
+                 parent=None):
         super().__init__(engine, parent)
         self.paths = list(paths)
         self.kb = kb
         self.job = job
+        self.embedder = embedder  # "rebuild" with another embedder (the knowledge base switches to it)
 
     def events(self):
         if self.job == "ingest":
@@ -59,7 +61,7 @@ class IngestWorker(EngineWorker):
         if self.job == "sync":
             return self.engine.sync(self.kb, cancel=self.cancel)
         if self.job == "rebuild":
-            return self.engine.reindex_kb(self.kb, cancel=self.cancel)
+            return self.engine.reindex_kb(self.kb, cancel=self.cancel, embedder=self.embedder)
         if self.job == "finish":  # the vectors of files an earlier job left searchable by their text only
             return self.engine.finish(self.kb, cancel=self.cancel)
         raise ValueError(self.job)

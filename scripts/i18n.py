@@ -20,6 +20,20 @@ I18N = ROOT / "app" / "i18n"
 BIN = Path(sys.executable).parent
 
 ZH = {
+    # the multilingual embedder suggestion (app/embedder_advisor.py)
+    "Re-index with it": "用它重新索引",
+    "Index this knowledge base again with the multilingual embedder; progress shows in the documents pane and Cancel stops it":
+        "用多语言嵌入模型重新索引这个知识库；进度显示在文档窗格中，可随时取消",
+    "Not now": "暂不",
+    "Do not suggest this again for this knowledge base": "不再为这个知识库提示",
+    "Most of the text in “{kb}” is Chinese ({share:.0%}), but it is indexed with an English-only embedder, so passages are found by their words alone.":
+        "“{kb}”中的文字大多是中文（{share:.0%}），但它是用只懂英文的嵌入模型索引的，只能按字词查找段落。",
+    "RAG Desk runs in Chinese here, and “{kb}” is indexed with an English-only embedder, which cannot match the meaning of Chinese text.":
+        "RAG Desk 当前以中文运行，而“{kb}”是用只懂英文的嵌入模型索引的，无法理解中文文本的含义。",
+    "The multilingual embedder ({name}) reads Chinese and English. Switching indexes the knowledge base again: {pages} pages, {chunks} chunks, about {time} on this computer.":
+        "多语言嵌入模型（{name}）能读懂中文和英文。切换后将重新索引知识库：{pages} 页，{chunks} 个分块，在这台电脑上约需 {time}。",
+    "{n} min": "{n} 分钟",
+    "{n} s": "{n} 秒",
     # the local API switch (app/server_controller.py, Settings, the status bar)
     "Serve the knowledge bases to other programs on this computer": "向本机上的其他程序提供知识库",
     "An OpenAI-compatible API on 127.0.0.1 (model = knowledge base name) while RAG Desk runs, as `rag-cli serve` gives":

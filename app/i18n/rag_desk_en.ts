@@ -108,52 +108,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../chat_pane.py" line="99" />
+        <location filename="../chat_pane.py" line="100" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>Ask a question… (Enter sends, Shift+Enter for a new line)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="102" />
+        <location filename="../chat_pane.py" line="103" />
         <source>Send</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="104" />
+        <location filename="../chat_pane.py" line="105" />
         <source>Stop</source>
         <translation>Stop</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="105" />
+        <location filename="../chat_pane.py" line="106" />
         <source>Stop the answer (Esc)</source>
         <translation>Stop the answer (Esc)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="107" />
+        <location filename="../chat_pane.py" line="108" />
         <source>Only the selected documents</source>
         <translation>Only the selected documents</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="108" />
+        <location filename="../chat_pane.py" line="109" />
         <source>Answer from the documents selected on the left only</source>
         <translation>Answer from the documents selected on the left only</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="109" />
+        <location filename="../chat_pane.py" line="110" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="110" />
+        <location filename="../chat_pane.py" line="111" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>Copy the last answer with its sources (Ctrl+Shift+C)</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="112" />
+        <location filename="../chat_pane.py" line="113" />
         <source>Regenerate</source>
         <translation>Regenerate</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="113" />
+        <location filename="../chat_pane.py" line="114" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>Answer the last question again (Ctrl+R)</translation>
     </message>
@@ -336,6 +336,54 @@
     </message>
 </context>
 <context>
+    <name>EmbedderAdvisor</name>
+    <message>
+        <location filename="../embedder_advisor.py" line="25" />
+        <source>Re-index with it</source>
+        <translation>Re-index with it</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="26" />
+        <source>Index this knowledge base again with the multilingual embedder; progress shows in the documents pane and Cancel stops it</source>
+        <translation>Index this knowledge base again with the multilingual embedder; progress shows in the documents pane and Cancel stops it</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="28" />
+        <source>Not now</source>
+        <translation>Not now</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="29" />
+        <source>Do not suggest this again for this knowledge base</source>
+        <translation>Do not suggest this again for this knowledge base</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="63" />
+        <source>Most of the text in “{kb}” is Chinese ({share:.0%}), but it is indexed with an English-only embedder, so passages are found by their words alone.</source>
+        <translation>Most of the text in “{kb}” is Chinese ({share:.0%}), but it is indexed with an English-only embedder, so passages are found by their words alone.</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="67" />
+        <source>RAG Desk runs in Chinese here, and “{kb}” is indexed with an English-only embedder, which cannot match the meaning of Chinese text.</source>
+        <translation>RAG Desk runs in Chinese here, and “{kb}” is indexed with an English-only embedder, which cannot match the meaning of Chinese text.</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="69" />
+        <source>The multilingual embedder ({name}) reads Chinese and English. Switching indexes the knowledge base again: {pages} pages, {chunks} chunks, about {time} on this computer.</source>
+        <translation>The multilingual embedder ({name}) reads Chinese and English. Switching indexes the knowledge base again: {pages} pages, {chunks} chunks, about {time} on this computer.</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="77" />
+        <source>{n} min</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="78" />
+        <source>{n} s</source>
+        <translation>{n} s</translation>
+    </message>
+</context>
+<context>
     <name>IngestController</name>
     <message>
         <location filename="../ingest_controller.py" line="60" />
@@ -449,87 +497,87 @@
 <context>
     <name>LibraryController</name>
     <message>
-        <location filename="../library_controller.py" line="119" />
+        <location filename="../library_controller.py" line="120" />
         <source>New knowledge base</source>
         <translation>New knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="119" />
+        <location filename="../library_controller.py" line="120" />
         <source>Name:</source>
         <translation>Name:</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="132" />
+        <location filename="../library_controller.py" line="133" />
         <source>Rename knowledge base</source>
         <translation>Rename knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="132" />
+        <location filename="../library_controller.py" line="133" />
         <source>New name:</source>
         <translation>New name:</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="149" />
+        <location filename="../library_controller.py" line="150" />
         <source>Delete knowledge base</source>
         <translation>Delete knowledge base</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="150" />
+        <location filename="../library_controller.py" line="151" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>Delete knowledge base '{name}' with its index? Your document files are not touched.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="159" />
+        <location filename="../library_controller.py" line="160" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="176" />
+        <location filename="../library_controller.py" line="177" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="177" />
+        <location filename="../library_controller.py" line="178" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="182" />
+        <location filename="../library_controller.py" line="183" />
         <source>Add a folder of documents</source>
         <translation>Add a folder of documents</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="188" />
+        <location filename="../library_controller.py" line="189" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>Wait for indexing to finish (or cancel it) before removing documents.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="208" />
+        <location filename="../library_controller.py" line="209" />
         <source>Removed {n} document(s).</source>
         <translation>Removed {n} document(s).</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="214" />
+        <location filename="../library_controller.py" line="215" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}: the file is no longer there</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="227" />
+        <location filename="../library_controller.py" line="228" />
         <source>Follow a folder</source>
         <translation>Follow a folder</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="249" />
+        <location filename="../library_controller.py" line="250" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>Knowledge base '{name}' follows no folders.</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="251" />
+        <location filename="../library_controller.py" line="252" />
         <source>Stop following a folder</source>
         <translation>Stop following a folder</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="252" />
+        <location filename="../library_controller.py" line="253" />
         <source>Folder (its documents stay indexed):</source>
         <translation>Folder (its documents stay indexed):</translation>
     </message>
@@ -537,203 +585,203 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../window.py" line="62" />
+        <location filename="../window.py" line="63" />
         <source>Models load on first use</source>
         <translation>Models load on first use</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="111" />
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
     <message>
-        <location filename="../window.py" line="109" />
+        <location filename="../window.py" line="112" />
         <source>Add documents…</source>
         <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="110" />
+        <location filename="../window.py" line="113" />
         <source>Add a folder…</source>
         <translation>Add a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="114" />
         <source>Follow a folder…</source>
         <translation>Follow a folder…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="115" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>Keep the knowledge base in step with a folder: new, changed and deleted files</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="117" />
         <source>Export chat to Markdown…</source>
         <translation>Export chat to Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="118" />
         <source>Settings…</source>
         <translation>Settings…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="119" />
         <source>Models…</source>
         <translation>Models…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="120" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>Download, choose and remove LLM and embedding models</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
-        <location filename="../window.py" line="157" />
+        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="160" />
         <source>Quit</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="123" />
         <source>&amp;Chat</source>
         <translation>&amp;Chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="121" />
-        <location filename="../window.py" line="153" />
+        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="156" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="125" />
         <source>Regenerate answer</source>
         <translation>Regenerate answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="126" />
         <source>Copy answer</source>
         <translation>Copy answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="127" />
         <source>Stop answer</source>
         <translation>Stop answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
-        <location filename="../window.py" line="156" />
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="159" />
         <source>Focus the question box</source>
         <translation>Focus the question box</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="129" />
         <source>&amp;Knowledge base</source>
         <translation>&amp;Knowledge base</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="130" />
         <source>New…</source>
         <translation>New…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="131" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="129" />
+        <location filename="../window.py" line="132" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="134" />
         <source>Stop following folders…</source>
         <translation>Stop following folders…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
-        <location filename="../window.py" line="156" />
+        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="159" />
         <source>Check watched folders now</source>
         <translation>Check watched folders now</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="136" />
         <source>Rebuild with current settings</source>
         <translation>Rebuild with current settings</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="137" />
         <source>&amp;Help</source>
         <translation>&amp;Help</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="138" />
         <source>Where is my data…</source>
         <translation>Where is my data…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="136" />
-        <location filename="../window.py" line="158" />
+        <location filename="../window.py" line="139" />
+        <location filename="../window.py" line="161" />
         <source>Keyboard shortcuts</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../window.py" line="137" />
-        <location filename="../window.py" line="161" />
+        <location filename="../window.py" line="140" />
+        <location filename="../window.py" line="164" />
         <source>About RAG Desk</source>
         <translation>About RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="142" />
+        <location filename="../window.py" line="145" />
         <source>API: {url}</source>
         <translation>API: {url}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="143" />
+        <location filename="../window.py" line="146" />
         <source>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</source>
         <translation>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</translation>
     </message>
     <message>
-        <location filename="../window.py" line="147" />
+        <location filename="../window.py" line="150" />
         <source>API off</source>
         <translation>API off</translation>
     </message>
     <message>
-        <location filename="../window.py" line="155" />
+        <location filename="../window.py" line="158" />
         <source>Add documents</source>
         <translation>Add documents</translation>
     </message>
     <message>
-        <location filename="../window.py" line="152" />
+        <location filename="../window.py" line="155" />
         <source>Send the question</source>
         <translation>Send the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="152" />
+        <location filename="../window.py" line="155" />
         <source>New line in the question</source>
         <translation>New line in the question</translation>
     </message>
     <message>
-        <location filename="../window.py" line="153" />
+        <location filename="../window.py" line="156" />
         <source>Stop the answer</source>
         <translation>Stop the answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="154" />
+        <location filename="../window.py" line="157" />
         <source>Regenerate the last answer</source>
         <translation>Regenerate the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="154" />
+        <location filename="../window.py" line="157" />
         <source>Copy the last answer</source>
         <translation>Copy the last answer</translation>
     </message>
     <message>
-        <location filename="../window.py" line="155" />
+        <location filename="../window.py" line="158" />
         <source>Export the chat</source>
         <translation>Export the chat</translation>
     </message>
     <message>
-        <location filename="../window.py" line="162" />
+        <location filename="../window.py" line="165" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</translation>
     </message>

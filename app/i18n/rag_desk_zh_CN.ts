@@ -108,52 +108,52 @@
 <context>
     <name>ChatPane</name>
     <message>
-        <location filename="../chat_pane.py" line="99" />
+        <location filename="../chat_pane.py" line="100" />
         <source>Ask a question… (Enter sends, Shift+Enter for a new line)</source>
         <translation>输入问题…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="102" />
+        <location filename="../chat_pane.py" line="103" />
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="104" />
+        <location filename="../chat_pane.py" line="105" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="105" />
+        <location filename="../chat_pane.py" line="106" />
         <source>Stop the answer (Esc)</source>
         <translation>停止回答（Esc）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="107" />
+        <location filename="../chat_pane.py" line="108" />
         <source>Only the selected documents</source>
         <translation>仅限选中的文档</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="108" />
+        <location filename="../chat_pane.py" line="109" />
         <source>Answer from the documents selected on the left only</source>
         <translation>只根据左侧选中的文档回答</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="109" />
+        <location filename="../chat_pane.py" line="110" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="110" />
+        <location filename="../chat_pane.py" line="111" />
         <source>Copy the last answer with its sources (Ctrl+Shift+C)</source>
         <translation>复制最后一个回答及其来源（Ctrl+Shift+C）</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="112" />
+        <location filename="../chat_pane.py" line="113" />
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../chat_pane.py" line="113" />
+        <location filename="../chat_pane.py" line="114" />
         <source>Answer the last question again (Ctrl+R)</source>
         <translation>重新回答上一个问题（Ctrl+R）</translation>
     </message>
@@ -336,6 +336,54 @@
     </message>
 </context>
 <context>
+    <name>EmbedderAdvisor</name>
+    <message>
+        <location filename="../embedder_advisor.py" line="25" />
+        <source>Re-index with it</source>
+        <translation>用它重新索引</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="26" />
+        <source>Index this knowledge base again with the multilingual embedder; progress shows in the documents pane and Cancel stops it</source>
+        <translation>用多语言嵌入模型重新索引这个知识库；进度显示在文档窗格中，可随时取消</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="28" />
+        <source>Not now</source>
+        <translation>暂不</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="29" />
+        <source>Do not suggest this again for this knowledge base</source>
+        <translation>不再为这个知识库提示</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="63" />
+        <source>Most of the text in “{kb}” is Chinese ({share:.0%}), but it is indexed with an English-only embedder, so passages are found by their words alone.</source>
+        <translation>“{kb}”中的文字大多是中文（{share:.0%}），但它是用只懂英文的嵌入模型索引的，只能按字词查找段落。</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="67" />
+        <source>RAG Desk runs in Chinese here, and “{kb}” is indexed with an English-only embedder, which cannot match the meaning of Chinese text.</source>
+        <translation>RAG Desk 当前以中文运行，而“{kb}”是用只懂英文的嵌入模型索引的，无法理解中文文本的含义。</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="69" />
+        <source>The multilingual embedder ({name}) reads Chinese and English. Switching indexes the knowledge base again: {pages} pages, {chunks} chunks, about {time} on this computer.</source>
+        <translation>多语言嵌入模型（{name}）能读懂中文和英文。切换后将重新索引知识库：{pages} 页，{chunks} 个分块，在这台电脑上约需 {time}。</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="77" />
+        <source>{n} min</source>
+        <translation>{n} 分钟</translation>
+    </message>
+    <message>
+        <location filename="../embedder_advisor.py" line="78" />
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+</context>
+<context>
     <name>IngestController</name>
     <message>
         <location filename="../ingest_controller.py" line="60" />
@@ -449,87 +497,87 @@
 <context>
     <name>LibraryController</name>
     <message>
-        <location filename="../library_controller.py" line="119" />
+        <location filename="../library_controller.py" line="120" />
         <source>New knowledge base</source>
         <translation>新建知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="119" />
+        <location filename="../library_controller.py" line="120" />
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="132" />
+        <location filename="../library_controller.py" line="133" />
         <source>Rename knowledge base</source>
         <translation>重命名知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="132" />
+        <location filename="../library_controller.py" line="133" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="149" />
+        <location filename="../library_controller.py" line="150" />
         <source>Delete knowledge base</source>
         <translation>删除知识库</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="150" />
+        <location filename="../library_controller.py" line="151" />
         <source>Delete knowledge base '{name}' with its index? Your document files are not touched.</source>
         <translation>删除知识库“{name}”及其索引？你的文档文件不受影响。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="159" />
+        <location filename="../library_controller.py" line="160" />
         <source>Wait for indexing to finish (or cancel it) before deleting a knowledge base.</source>
         <translation>请等待索引完成（或取消索引）后再删除知识库。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="176" />
+        <location filename="../library_controller.py" line="177" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="177" />
+        <location filename="../library_controller.py" line="178" />
         <source>Documents (*.pdf *.txt *.md *.markdown);;All files (*)</source>
         <translation>文档 (*.pdf *.txt *.md *.markdown);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="182" />
+        <location filename="../library_controller.py" line="183" />
         <source>Add a folder of documents</source>
         <translation>添加文档文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="188" />
+        <location filename="../library_controller.py" line="189" />
         <source>Wait for indexing to finish (or cancel it) before removing documents.</source>
         <translation>请等待索引完成（或取消索引）后再移除文档。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="208" />
+        <location filename="../library_controller.py" line="209" />
         <source>Removed {n} document(s).</source>
         <translation>已移除 {n} 个文档。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="214" />
+        <location filename="../library_controller.py" line="215" />
         <source>{path}: the file is no longer there</source>
         <translation>{path}：文件已不在原处</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="227" />
+        <location filename="../library_controller.py" line="228" />
         <source>Follow a folder</source>
         <translation>跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="249" />
+        <location filename="../library_controller.py" line="250" />
         <source>Knowledge base '{name}' follows no folders.</source>
         <translation>知识库“{name}”没有跟踪任何文件夹。</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="251" />
+        <location filename="../library_controller.py" line="252" />
         <source>Stop following a folder</source>
         <translation>停止跟踪文件夹</translation>
     </message>
     <message>
-        <location filename="../library_controller.py" line="252" />
+        <location filename="../library_controller.py" line="253" />
         <source>Folder (its documents stay indexed):</source>
         <translation>文件夹（其中的文档仍保留索引）：</translation>
     </message>
@@ -537,203 +585,203 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../window.py" line="62" />
+        <location filename="../window.py" line="63" />
         <source>Models load on first use</source>
         <translation>模型将在首次使用时加载</translation>
     </message>
     <message>
-        <location filename="../window.py" line="108" />
+        <location filename="../window.py" line="111" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="109" />
+        <location filename="../window.py" line="112" />
         <source>Add documents…</source>
         <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="110" />
+        <location filename="../window.py" line="113" />
         <source>Add a folder…</source>
         <translation>添加文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="111" />
+        <location filename="../window.py" line="114" />
         <source>Follow a folder…</source>
         <translation>跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="112" />
+        <location filename="../window.py" line="115" />
         <source>Keep the knowledge base in step with a folder: new, changed and deleted files</source>
         <translation>让知识库与文件夹保持同步：新增、修改和删除的文件</translation>
     </message>
     <message>
-        <location filename="../window.py" line="114" />
+        <location filename="../window.py" line="117" />
         <source>Export chat to Markdown…</source>
         <translation>将对话导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="115" />
+        <location filename="../window.py" line="118" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="116" />
+        <location filename="../window.py" line="119" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="117" />
+        <location filename="../window.py" line="120" />
         <source>Download, choose and remove LLM and embedding models</source>
         <translation>下载、选择和删除 LLM 与嵌入模型</translation>
     </message>
     <message>
-        <location filename="../window.py" line="119" />
-        <location filename="../window.py" line="157" />
+        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="160" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../window.py" line="120" />
+        <location filename="../window.py" line="123" />
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="121" />
-        <location filename="../window.py" line="153" />
+        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="156" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="122" />
+        <location filename="../window.py" line="125" />
         <source>Regenerate answer</source>
         <translation>重新生成回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="123" />
+        <location filename="../window.py" line="126" />
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="124" />
+        <location filename="../window.py" line="127" />
         <source>Stop answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="125" />
-        <location filename="../window.py" line="156" />
+        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="159" />
         <source>Focus the question box</source>
         <translation>聚焦到提问框</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126" />
+        <location filename="../window.py" line="129" />
         <source>&amp;Knowledge base</source>
         <translation>知识库(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127" />
+        <location filename="../window.py" line="130" />
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="128" />
+        <location filename="../window.py" line="131" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="129" />
+        <location filename="../window.py" line="132" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="131" />
+        <location filename="../window.py" line="134" />
         <source>Stop following folders…</source>
         <translation>停止跟踪文件夹…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="132" />
-        <location filename="../window.py" line="156" />
+        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="159" />
         <source>Check watched folders now</source>
         <translation>立即检查跟踪的文件夹</translation>
     </message>
     <message>
-        <location filename="../window.py" line="133" />
+        <location filename="../window.py" line="136" />
         <source>Rebuild with current settings</source>
         <translation>按当前设置重建</translation>
     </message>
     <message>
-        <location filename="../window.py" line="134" />
+        <location filename="../window.py" line="137" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../window.py" line="135" />
+        <location filename="../window.py" line="138" />
         <source>Where is my data…</source>
         <translation>我的数据在哪里…</translation>
     </message>
     <message>
-        <location filename="../window.py" line="136" />
-        <location filename="../window.py" line="158" />
+        <location filename="../window.py" line="139" />
+        <location filename="../window.py" line="161" />
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../window.py" line="137" />
-        <location filename="../window.py" line="161" />
+        <location filename="../window.py" line="140" />
+        <location filename="../window.py" line="164" />
         <source>About RAG Desk</source>
         <translation>关于 RAG Desk</translation>
     </message>
     <message>
-        <location filename="../window.py" line="142" />
+        <location filename="../window.py" line="145" />
         <source>API: {url}</source>
         <translation>API：{url}</translation>
     </message>
     <message>
-        <location filename="../window.py" line="143" />
+        <location filename="../window.py" line="146" />
         <source>Other programs can use your knowledge bases through this OpenAI-compatible address (model = knowledge base). Settings ▸ Local API turns it off.</source>
         <translation>其他程序可通过这个与 OpenAI 兼容的地址使用你的知识库（model = 知识库）。在“设置 ▸ 本地 API”中可关闭。</translation>
     </message>
     <message>
-        <location filename="../window.py" line="147" />
+        <location filename="../window.py" line="150" />
         <source>API off</source>
         <translation>API 已关闭</translation>
     </message>
     <message>
-        <location filename="../window.py" line="155" />
+        <location filename="../window.py" line="158" />
         <source>Add documents</source>
         <translation>添加文档</translation>
     </message>
     <message>
-        <location filename="../window.py" line="152" />
+        <location filename="../window.py" line="155" />
         <source>Send the question</source>
         <translation>发送问题</translation>
     </message>
     <message>
-        <location filename="../window.py" line="152" />
+        <location filename="../window.py" line="155" />
         <source>New line in the question</source>
         <translation>在问题中换行</translation>
     </message>
     <message>
-        <location filename="../window.py" line="153" />
+        <location filename="../window.py" line="156" />
         <source>Stop the answer</source>
         <translation>停止回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="154" />
+        <location filename="../window.py" line="157" />
         <source>Regenerate the last answer</source>
         <translation>重新生成上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="154" />
+        <location filename="../window.py" line="157" />
         <source>Copy the last answer</source>
         <translation>复制上一个回答</translation>
     </message>
     <message>
-        <location filename="../window.py" line="155" />
+        <location filename="../window.py" line="158" />
         <source>Export the chat</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../window.py" line="162" />
+        <location filename="../window.py" line="165" />
         <source>RAG Desk answers questions from your documents, offline. Nothing leaves this computer.</source>
         <translation>RAG Desk 离线地根据你的文档回答问题。任何数据都不会离开这台电脑。</translation>
     </message>

@@ -484,3 +484,56 @@ def test_the_local_api_switch_serves_the_knowledge_bases_and_stops(qtbot, open_w
         assert error in window.statusBar().currentMessage() and window.api_state.text() == "API off"
     window.close()  # stops whatever serves; nothing is left listening
     assert window.api.server is None
+
+
+def test_a_chinese_library_is_offered_the_multilingual_embedder_and_switches_on_a_click(
+        qtbot, open_window, make_engine, e5_embedder, tmp_path):
+    from models.locate import E5_SETTING
+
+    engine = make_engine(generator=ScriptedGenerator(["x"]), ui_language="en")
+    engine.parts.add_embedder(e5_embedder)  # the session's loaded e5: nothing is built twice
+    window = open_window(engine)
+    notice = window.chat.embedder_notice
+    english = tmp_path / "en"
+    english.mkdir()
+    (english / "console.txt").write_text("The admin console listens on port 8443; change it under Network.")
+    ingest_and_wait(qtbot, window, english / "console.txt")
+    assert not notice.isVisible()  # an English library: nothing to suggest
+
+    window.library.select_kb("中文资料")
+    chinese = tmp_path / "zh"
+    chinese.mkdir()
+    for name, text in (("voltage.txt", "额定电压为 220 伏，频率为 50 赫兹；请勿在潮湿的环境中使用本设备。"),
+                       ("fonts.txt", "在 ctex 文档类中，可以用 \\setCJKmainfont 命令设置正文使用的中文字体，例如宋体。")):
+        (chinese / name).write_text(text, encoding="utf-8")
+    ingest_and_wait(qtbot, window, chinese)
+    qtbot.waitUntil(notice.isVisible, timeout=30_000)
+    text = notice.text.text()
+    assert "中文资料" in text and "Chinese" in text and "multilingual-e5-small" in text
+    assert "2 pages" in text and "2 chunks" in text and " s " in text.replace(" s.", " s ")
+    assert window.advisor.suggestion.setting == E5_SETTING
+
+    qtbot.mouseClick(notice.open_button, Qt.MouseButton.LeftButton)  # re-index with e5, through the ingest queue
+    assert not notice.isVisible()
+    settle(qtbot, window, timeout=120_000)
+    kb = engine.library.kb("中文资料")
+    assert (kb.embed_model, kb.embed_dim) == (e5_embedder.name, e5_embedder.dim)
+    assert engine.search("这台设备的额定电压是多少？", kb="中文资料").sources[0].file == "voltage.txt"
+    assert not notice.isVisible() and engine.library.kb(None).name == "default"
+
+    # the app in Chinese suggests it for an English library too; "Not now" keeps it away there
+    window.library.select_kb("default")
+    engine.update_settings(replace_settings(engine.settings, ui_language="zh_CN"))
+    window.advisor.check()
+    qtbot.waitUntil(notice.isVisible, timeout=30_000)
+    qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not notice.isVisible()
+    window.advisor.check()
+    settle(qtbot, window)
+    assert not notice.isVisible() and window.advisor.dismissed("default")
+
+
+def replace_settings(settings, **changes):
+    from dataclasses import replace
+
+    return replace(settings, **changes)
