@@ -17,9 +17,7 @@ hashes per group of chunks.
 from __future__ import annotations
 
 import collections
-import hashlib
 import queue
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from pathlib import Path
 
 from rag.events import FileFailed, FileIndexed, FileProgress
 from rag.ingest.batches import BatchWriter
+from rag.ingest.indexed import indexed_text, text_hash
 
 EMBED_GROUP = 512  # chunks taken at a time: sorted by length, they embed with little padding
 WRITE_SLICE = 64  # sorted chunks embedded and then stored together: the last store write stays short
@@ -35,27 +34,6 @@ VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~
 # many waiting chunks, a chunk waits as its id alone and its text is read back from its stored
 # row when its turn comes, so memory stays flat however far reading is ahead.
 LIGHT_BACKLOG = 4096
-
-
-_LOCATION = re.compile(r'^(?:§[\d.]+(?: "(?P<title>.*)")?)?(?: ?¶\d+)?$')
-
-
-def indexed_text(section: str, text: str) -> str:
-    """The text a chunk is embedded as: its section's title (PDF outline, Markdown heading,
-    DOCX/EPUB/HTML heading) on a line before it, which gives the chunk its topic. A location
-    label of a sectioned document (`§3.2 "Installing" ¶4`) gives only its title: the section
-    and paragraph numbers tell the embedder nothing and cost tokens (about 8 a chunk, 6% of
-    the time to embed a DOCX rendering of a manual)."""
-    if section:
-        m = _LOCATION.match(section)
-        if m:
-            section = m.group("title") or ""
-    return f"{section}\n{text}" if section else text
-
-
-def text_hash(text: str) -> str:
-    """The key under which a chunk's vector is reused: identical indexed text, one embedding."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
 class VectorsCancelled(Exception):

@@ -23,7 +23,8 @@ from rag.events import FileFailed, FileProgress, FileSearchable, FileSkipped, pa
 from rag.ingest.batches import END, put_until_stopped
 from rag.ingest.chunking import Chunker, encode_offsets
 from rag.ingest.discover import check_readable, open_regular
-from rag.ingest.embedding import Piece, VectorWorker, indexed_text, text_hash
+from rag.ingest.embedding import Piece, VectorWorker
+from rag.ingest.indexed import indexed_text, text_hash
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
 from rag.threads import in_background
@@ -269,16 +270,12 @@ class FilePipeline:
         pages = max(seen[0], 1) if doc.kind != "pdf" else doc.page_count
         return pages, written, tuple(ocr_pages), tuple(ocr_failed), tuple(undecodable)
 
-    @staticmethod
-    def _indexed_text(chunk) -> str:
-        return indexed_text(chunk.section, chunk.text)
-
     def _store_texts(self, kb: KnowledgeBase, rec: FileRecord, sha: str, batch: list, vectors: VectorWorker,
                      job) -> None:
         """A batch's texts and metadata (the catalog's chunk table) and BM25 rows, under the
         pending sha (unseen by search until the commit); its chunks go on to the vector worker."""
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-        indexed = [self._indexed_text(c) for c in batch]
+        indexed = [indexed_text(c.section, c.text) for c in batch]
         hashes = [text_hash(t) for t in indexed]
         name = Path(rec.path).name
         metas = [

@@ -55,7 +55,7 @@ def test_answers_and_quotes_from_a_docx_carry_its_section(make_engine, tmp_path)
 def test_a_section_chunk_is_embedded_with_its_heading_not_its_location_label(make_engine, tmp_path):
     import numpy as np
 
-    from rag.ingest.embedding import indexed_text, text_hash
+    from rag.ingest.indexed import indexed_text, text_hash
 
     engine = make_engine()
     list(engine.ingest([make_docx(tmp_path / "guide.docx")]))
