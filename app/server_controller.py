@@ -28,8 +28,7 @@ class ServerController(QObject):
         super().__init__(window)
         self.mw = window
         self.server: BackgroundServer | None = None
-        self.error = ""
-        self._want: tuple | None = None  # (port, token, settings) being served or started
+        self._want = None  # the settings served or being started with (None: off)
         self._generation = 0  # a newer request makes older results stale
         self._busy: threading.Thread | None = None
         self._finished.connect(self._done)
@@ -42,7 +41,7 @@ class ServerController(QObject):
 
     def apply(self, settings) -> None:
         """Serve with `settings` (start, restart or stop as `serve_api` says)."""
-        want = (settings.serve_port, settings.serve_token, settings) if settings.serve_api else None
+        want = settings if settings.serve_api else None
         if want == self._want:
             return
         self._want = want
@@ -54,7 +53,7 @@ class ServerController(QObject):
         self._busy = thread
         thread.start()
 
-    def _switch(self, generation: int, old: BackgroundServer | None, want: tuple | None) -> None:
+    def _switch(self, generation: int, old: BackgroundServer | None, want) -> None:
         if old is not None:
             try:
                 old.stop()
@@ -65,9 +64,9 @@ class ServerController(QObject):
         if want is None:
             self._finished.emit(generation, None, "")
             return
-        port, token, settings = want
+        port = want.serve_port
         try:
-            server = BackgroundServer(lambda: self.engine_factory(settings), HOST, port, token or None).start()
+            server = BackgroundServer(lambda: self.engine_factory(want), HOST, port, want.serve_token or None).start()
         except (RagError, OSError) as err:
             why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             message = self.tr("The local API could not start on {host}:{port}: {why}. Choose another port in "
@@ -86,15 +85,11 @@ class ServerController(QObject):
                 threading.Thread(target=server.stop, name="rag-api-stop", daemon=True).start()
             return
         self._busy = None
-        self.server, self.error = server, error
+        self.server = server
         if error:
             self._want = None  # the same settings may be tried again
             self.mw.show_error(error)
         self.state_changed.emit(self.url, error)
-
-    @property
-    def switching(self) -> bool:
-        return self._busy is not None
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop serving (the app is closing): wait for a start or stop under way, then stop."""

@@ -1055,12 +1055,12 @@
 <context>
     <name>ServerController</name>
     <message>
-        <location filename="../server_controller.py" line="62" />
+        <location filename="../server_controller.py" line="61" />
         <source>The local API did not stop cleanly: {why}</source>
         <translation>The local API did not stop cleanly: {why}</translation>
     </message>
     <message>
-        <location filename="../server_controller.py" line="73" />
+        <location filename="../server_controller.py" line="72" />
         <source>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</source>
         <translation>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</translation>
     </message>

@@ -1055,12 +1055,12 @@
 <context>
     <name>ServerController</name>
     <message>
-        <location filename="../server_controller.py" line="62" />
+        <location filename="../server_controller.py" line="61" />
         <source>The local API did not stop cleanly: {why}</source>
         <translation>本地 API 未能正常停止：{why}</translation>
     </message>
     <message>
-        <location filename="../server_controller.py" line="73" />
+        <location filename="../server_controller.py" line="72" />
         <source>The local API could not start on {host}:{port}: {why}. Choose another port in Settings ▸ Local API, or turn it off.</source>
         <translation>本地 API 无法在 {host}:{port} 上启动：{why}。请在“设置 ▸ 本地 API”中换一个端口，或将其关闭。</translation>
     </message>
