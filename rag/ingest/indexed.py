@@ -14,12 +14,15 @@ def indexed_text(section: str, text: str) -> str:
     DOCX/EPUB/HTML heading) on a line before it, which gives the chunk its topic. A location
     label of a sectioned document (`§3.2 "Installing" ¶4`) gives only its title: the section
     and paragraph numbers tell the embedder nothing and cost tokens (about 8 a chunk, 6% of
-    the time to embed a DOCX rendering of a manual)."""
+    the time to embed a DOCX rendering of a manual). A chunk that begins with its heading
+    (the first of its section) already holds the title and gets no second copy."""
     if section:
         m = _LOCATION.match(section)
         if m:
             section = m.group("title") or ""
-    return f"{section}\n{text}" if section else text
+    if not section or " ".join(text[:len(section) + 40].split()).startswith(" ".join(section.split())):
+        return text
+    return f"{section}\n{text}"
 
 
 def text_hash(text: str) -> str:

@@ -58,18 +58,27 @@ def test_a_section_chunk_is_embedded_with_its_heading_not_its_location_label(mak
     from rag.ingest.indexed import indexed_text, text_hash
 
     engine = make_engine()
-    list(engine.ingest([make_docx(tmp_path / "guide.docx")]))
-    top = engine.search("which port does the admin console listen on", mode="bm25").sources[0]
-    assert top.section.startswith('§2.1 "Firmware"')
+    body = [f"Step {i}: the firmware image number {i} is flashed over the serial console at 115200 baud, "
+            f"then the board reboots and checks image {i} against its signature." for i in range(30)]
+    list(engine.ingest([make_docx(tmp_path / "guide.docx", [(1, "Firmware", body)])]))
     kb = engine.library.kb(None)
-    row = engine.parts.store.texts(kb.collection, [top.chunk_id])[0]
-    embedded = f"Firmware\n{row.text}"  # the title on a line before the text: no § or ¶ numbers
-    assert indexed_text(row.metadata["section"], row.text) == embedded
-    assert row.metadata["th"] == text_hash(embedded)
-    stored = engine.parts.store.vectors_by(kb.collection, "th", [text_hash(embedded)])[text_hash(embedded)]
-    fresh = np.asarray(engine.embedder.embed_documents([embedded])[0])
-    assert float(stored @ fresh / np.linalg.norm(stored) / np.linalg.norm(fresh)) > 0.999
+    rows = engine.parts.store.get(kb.collection)
+    assert len(rows) >= 3 and all('"Firmware"' in r.metadata["section"] for r in rows)
+    opening = [r for r in rows if r.text.startswith("Firmware")]
+    later = [r for r in rows if not r.text.startswith("Firmware")]
+    assert len(opening) == 1 and later
+    for row, embedded in ((opening[0], opening[0].text), (later[0], f"Firmware\n{later[0].text}")):
+        # the title on a line before the text (no § or ¶ numbers), unless the text opens with it
+        assert indexed_text(row.metadata["section"], row.text) == embedded
+        assert row.metadata["th"] == text_hash(embedded)
+        stored = engine.parts.store.vectors_by(kb.collection, "th", [text_hash(embedded)])[text_hash(embedded)]
+        fresh = np.asarray(engine.embedder.embed_documents([embedded])[0])
+        assert float(stored @ fresh / np.linalg.norm(stored) / np.linalg.norm(fresh)) > 0.999
     # a PDF outline title or Markdown heading is a title already, and the opening of a
     # sectioned document has none
     assert indexed_text("Installing the tools", "x") == "Installing the tools\nx"
     assert indexed_text("¶3", "x") == "x" and indexed_text("§4", "x") == "x"
+    # a chunk that begins with its heading (the first of its section) holds the title already
+    first = "Installing  the tools\nRun make install as root."
+    assert indexed_text('§3 "Installing the tools"', first) == first
+    assert indexed_text("Installing the tools", "Run make install.") == "Installing the tools\nRun make install."
