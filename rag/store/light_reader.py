@@ -45,6 +45,9 @@ class LightReader:
     def __init__(self, bindings, path: Path | None = None):
         self._b = bindings
         self._ids: dict[str, str] = {}
+        # counts as of the last write seen (`_current`): chromadb counts a collection by
+        # reading it, 13 ms at 100,000 chunks, and a search asked twice
+        self._counts: dict[str, int] = {}
         self.path = path
         self._lock = threading.Lock()
         self._seen = self._written()
@@ -101,6 +104,7 @@ class LightReader:
             if written != self._seen:
                 self._b = self._bindings(self.path)
                 self._ids = {}
+                self._counts = {}
                 self._seen = written
 
     def _id(self, name: str) -> str | None:
@@ -117,11 +121,16 @@ class LightReader:
         return cid
 
     def count(self, name: str) -> int:
-        cid = self._id(name)
-        return 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
+        self._current()
+        n = self._counts.get(name)
+        if n is None:
+            cid = self._id(name)
+            n = 0 if cid is None else self._b.count(cid, self.TENANT, self.DATABASE)
+            if self._seen is not None:  # without a write number to check against, no reuse
+                self._counts[name] = n
+        return n
 
     def query(self, name: str, vectors, k: int, where: dict | None, include: list[str]) -> dict:
-        self._current()
         n = self.count(name)
         if n == 0:
             return {"ids": []}
