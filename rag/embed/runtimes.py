@@ -145,6 +145,9 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = physical_cores()
         options.log_severity_level = 3
+        # idle workers sleep instead of spinning: a question is embedded while SQLite ranks its
+        # BM25 matches on another thread, which spinning threads would starve of a core
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in session.get_inputs()}
         self._run = lambda feed: session.run(None, feed)[0]

@@ -11,6 +11,7 @@ callers can judge evidence (abstention).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol, Sequence
 
 from rag.search.hits import Hit, page_key
@@ -65,10 +66,17 @@ class LexicalRetriever:
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = (),
                  known: dict[str, StoredChunk] | None = None) -> list[Hit]:
         """`known`: chunks already read (by id), which need not be fetched again."""
+        return self.hits(collection, self.scores(query, k, files), known)
+
+    def scores(self, query: str, k: int, files: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the k best chunks, best first."""
         wanted = self.file_ids(files) if files else None
         if files and not wanted:
             return []
-        scored = self.index.search(self.kb_id, query, k, wanted)
+        return self.index.search(self.kb_id, query, k, wanted)
+
+    def hits(self, collection: str, scored: list[tuple[str, float]],
+             known: dict[str, StoredChunk] | None = None) -> list[Hit]:
         if not scored:
             return []
         chunks = dict(known or {})
@@ -93,11 +101,26 @@ class HybridRetriever:
         self.candidates = candidates
 
     def retrieve(self, collection: str, query: str, k: int, files: Sequence[str] = ()) -> list[Hit]:
+        """The two searches run side by side: the question is embedded and looked up in the
+        vector index on a worker thread while SQLite ranks the BM25 matches on this one (both
+        release the GIL). At 100,000 chunks BM25 takes ~45 ms and the dense side ~25 ms."""
         n = max(self.candidates, k)
         lists = {}
-        known: dict[str, StoredChunk] = {}
+        dense = None
         if self.weights["dense"] > 0 and getattr(self.dense, "enabled", True):
-            lists["dense"] = self.dense.retrieve(collection, query, n, files)
-            known = {h.chunk.id: h.chunk for h in lists["dense"]}
-        lists["lexical"] = self.lexical.retrieve(collection, query, n, files, known)
+            dense = _SIDE.submit(self.dense.retrieve, collection, query, n, files)
+        try:
+            scored = self.lexical.scores(query, n, files)
+        finally:
+            dense_hits = dense.result() if dense is not None else None  # its error, if any, is raised here
+        known: dict[str, StoredChunk] = {}
+        if dense_hits is not None:
+            lists["dense"] = dense_hits
+            known = {h.chunk.id: h.chunk for h in dense_hits}
+        lists["lexical"] = self.lexical.hits(collection, scored, known)
         return rrf_fuse(lists, self.weights, self.rrf_k, key=page_key)[:k]
+
+
+# The dense half of hybrid searches (a pool, so no thread is started per search). Two
+# workers: the app's window and its local API may search at the same time.
+_SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rag-dense")
