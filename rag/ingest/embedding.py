@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rag.events import FileFailed, FileIndexed, FileProgress
 from rag.ingest.batches import BatchWriter
-from rag.ingest.indexed import indexed_text, text_hash
+from rag.ingest.indexed import embedded_text, indexed_text, text_hash
 
 EMBED_GROUP = 512  # chunks taken at a time: sorted by length, they embed with little padding
 WRITE_SLICE = 64  # sorted chunks embedded and then stored together: the last store write stays short
@@ -55,10 +55,11 @@ class Piece:
         return self if self.text is None else Piece(self.id, None, self.hash, self.tokens, None, None)
 
     @staticmethod
-    def of_row(row, hash: str | None = None, tokens: int | None = None) -> "Piece":
-        """The piece of a stored row (`ChunkStore.texts` / `file_rows`)."""
+    def of_row(row, reads_chinese: bool, hash: str | None = None, tokens: int | None = None) -> "Piece":
+        """The piece of a stored row (`ChunkStore.texts` / `file_rows`), for an embedder that
+        reads Chinese or not (`Embedder.reads_chinese`)."""
         m = row.metadata
-        indexed = indexed_text(m.get("section") or "", row.text)
+        indexed = embedded_text(indexed_text(m.get("section") or "", row.text), reads_chinese)
         return Piece(row.id, indexed, hash or m.get("th") or text_hash(indexed),
                      int(m.get("tokens", 0)) if tokens is None else tokens, row.text, m)
 
@@ -97,6 +98,7 @@ class VectorWorker:
         self.cache = cache
         self.active = active
         self.emb = parts.embedder_for(kb)
+        self.reads_chinese = getattr(self.emb, "reads_chinese", True)
         self._pieces: collections.deque = collections.deque()  # (job, Piece)
         self._cond = threading.Condition()
         self._events: queue.SimpleQueue = queue.SimpleQueue()
@@ -182,7 +184,7 @@ class VectorWorker:
         for c in rows:
             if c.id in have:
                 continue
-            todo.append(Piece.of_row(c))
+            todo.append(Piece.of_row(c, self.reads_chinese))
         if not rows or len(rows) < rec.chunks:
             job.finished = job.dropped = True
             return None  # its rows are not all there: `rag-cli doctor` reports it
@@ -312,7 +314,7 @@ class VectorWorker:
                 if row is None:
                     self._fail(job, RuntimeError(f"the stored text of chunk {p.id} is missing"))
                     continue
-                p = Piece.of_row(row, p.hash, p.tokens)
+                p = Piece.of_row(row, self.reads_chinese, p.hash, p.tokens)
             out.append((job, p))
         return out
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from rag.language import is_cjk
+
 _LOCATION = re.compile(r'^(?:§[\d.]+(?: "(?P<title>.*)")?)?(?: ?¶\d+)?$')
 
 
@@ -23,6 +25,29 @@ def indexed_text(section: str, text: str) -> str:
     if not section or " ".join(text[:len(section) + 40].split()).startswith(" ".join(section.split())):
         return text
     return f"{section}\n{text}"
+
+
+# A chunk that is mostly Chinese is embedded by an English-only embedder (the bundled MiniLM)
+# as its Latin-script words alone: commands, identifiers, package names and English words are
+# what such a model can read, and the CJK characters it splits one token each were 70% of a
+# Chinese chunk's tokens. On the Debian corpus that is 14.5% fewer tokens to embed (693
+# chunks: 109,919 -> 31,986 tokens), and QA hybrid hit@5 0.8625 -> 0.875, hit@1 0.6125 -> 0.60
+# (README, "Retrieval"). BM25 and the stored text keep every character; a multilingual
+# embedder (e5) reads the whole chunk.
+CJK_SHARE = 0.3
+_LATIN = re.compile(r"[A-Za-z0-9]")
+
+
+def embedded_text(indexed: str, reads_chinese: bool) -> str:
+    """What an embedder is given for a chunk's indexed text (see CJK_SHARE)."""
+    if reads_chinese or not indexed:
+        return indexed
+    cjk = sum(map(is_cjk, indexed))
+    if cjk <= CJK_SHARE * len(indexed):
+        return indexed
+    latin = " ".join("".join(" " if is_cjk(ch) else ch for ch in indexed).split())
+    # nothing left for the model to read (pure Chinese): the chunk as it is
+    return latin if len(_LATIN.findall(latin)) >= 3 else indexed
 
 
 def text_hash(text: str) -> str:

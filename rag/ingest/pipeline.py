@@ -24,7 +24,7 @@ from rag.ingest.batches import END, put_until_stopped
 from rag.ingest.chunking import Chunker, encode_offsets
 from rag.ingest.discover import check_readable, open_regular
 from rag.ingest.embedding import Piece, VectorWorker
-from rag.ingest.indexed import indexed_text, text_hash
+from rag.ingest.indexed import embedded_text, indexed_text, text_hash
 from rag.ingest.ocr import OcrOptions
 from rag.ingest.readers import open_document
 from rag.threads import in_background
@@ -275,7 +275,8 @@ class FilePipeline:
         """A batch's texts and metadata (the catalog's chunk table) and BM25 rows, under the
         pending sha (unseen by search until the commit); its chunks go on to the vector worker."""
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-        indexed = [indexed_text(c.section, c.text) for c in batch]
+        reads_chinese = getattr(self.parts.embedder_for(kb), "reads_chinese", True)
+        indexed = [embedded_text(indexed_text(c.section, c.text), reads_chinese) for c in batch]
         hashes = [text_hash(t) for t in indexed]
         name = Path(rec.path).name
         metas = [

@@ -40,19 +40,22 @@ def engine(make_engine, e5_embedder):
     return engine
 
 
-def stored(engine, kb_name: str):
-    """(indexed text, stored vector) of every chunk of a knowledge base."""
+def stored(engine, kb_name: str, emb):
+    """(the text `emb` embeds, stored vector) of every chunk of a knowledge base: its section
+    title and text, the Latin words alone of a mostly-Chinese chunk for an English-only embedder."""
+    from rag.ingest.indexed import embedded_text, indexed_text
+
     kb = engine.parts.catalog.get_kb(kb_name)
     chunks = engine.parts.store.get(kb.collection)
     vectors = engine.parts.store.vectors_by(kb.collection, "th", [c.metadata["th"] for c in chunks])
-    texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text for c in chunks]
+    texts = [embedded_text(indexed_text(c.metadata.get("section") or "", c.text), emb.reads_chinese) for c in chunks]
     return texts, np.stack([vectors[c.metadata["th"]] for c in chunks])
 
 
 def assert_built_by(engine, kb_name: str, emb) -> None:
     kb = engine.parts.catalog.get_kb(kb_name)
     assert (kb.embed_model, kb.embed_dim) == (emb.name, emb.dim)
-    texts, vectors = stored(engine, kb_name)
+    texts, vectors = stored(engine, kb_name, emb)
     assert len(texts) == sum(f.chunks for f in engine.list_files(kb_name))
     cos = (vectors * emb.embed_documents(texts)).sum(axis=1)
     assert cos.min() > 0.999, f"a vector of {kb_name} is not {emb.name}'s: {cos}"
