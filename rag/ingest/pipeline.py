@@ -275,8 +275,8 @@ class FilePipeline:
         """A batch's texts and metadata (the catalog's chunk table) and BM25 rows, under the
         pending sha (unseen by search until the commit); its chunks go on to the vector worker."""
         ids = [f"{rec.id}-{sha[:16]}-{c.index:06d}" for c in batch]
-        reads_chinese = getattr(self.parts.embedder_for(kb), "reads_chinese", True)
-        indexed = [embedded_text(indexed_text(c.section, c.text), reads_chinese) for c in batch]
+        # what the knowledge base's embedder reads, as the vector worker embedding them knows it
+        indexed = [embedded_text(indexed_text(c.section, c.text), vectors.reads_chinese) for c in batch]
         hashes = [text_hash(t) for t in indexed]
         name = Path(rec.path).name
         metas = [
