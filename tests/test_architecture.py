@@ -45,8 +45,13 @@ def imported(path: Path) -> set[str]:
     return out
 
 
+# the benches' work folders (git-ignored): data folders and the LangChain baseline's venv
+WORK = ROOT / "bench" / "results"
+
+
 def sources(*folders: str) -> list[Path]:
-    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))]
+    """The project's own Python files under `folders`."""
+    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py")) if not p.is_relative_to(WORK)]
 
 
 def within(module: str, prefix: str) -> bool:
