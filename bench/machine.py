@@ -77,10 +77,13 @@ def openvino_kernels(core, model: Path | None = None) -> str:
         return ""
     compiled = core.compile_model(str(model), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT", "INFERENCE_PRECISION_HINT": "f32"})
     seen: Counter = Counter()
+    def text(value) -> str:  # OpenVINO 2024+ wraps runtime info in OVAny, whose str() is its class name
+        return value.astype(str) if hasattr(value, "astype") else str(value)
+
     for op in compiled.get_runtime_model().get_ordered_ops():
         info = op.get_rt_info()
-        kind = str(info["layerType"]) if "layerType" in info else op.get_type_name()
+        kind = text(info["layerType"]) if "layerType" in info else op.get_type_name()
         if kind in ("FullyConnected", "MatMul", "Convolution", "MVN", "Softmax", "Eltwise", "Subgraph"):
-            prim = str(info["primitiveType"]) if "primitiveType" in info else "?"
+            prim = text(info["primitiveType"]) if "primitiveType" in info else "?"
             seen[(kind, prim)] += 1
     return ", ".join(f"{k}: {p} x{n}" for (k, p), n in sorted(seen.items()))

@@ -121,7 +121,8 @@ def test_the_faces_use_only_the_public_api(face):
 # What the benchmarks measure below the facade: embedders and generators run alone, the
 # prompt given to raw llama.cpp, the synthetic 100,000-chunk store, OCR engines.
 BENCH_INTERNALS = ("rag.embed", "rag.llm", "rag.answer.prompt", "rag.ingest.ocr", "rag.store", "rag.search.evaluation",
-                   "rag.search.abstain", "rag.ingest.readers", "rag.serve")
+                   "rag.search.abstain", "rag.ingest.readers", "rag.serve",
+                   "rag.ingest.edges")  # edges: the format bench renders PDFs without their running headers, as the reader reads them
 
 
 def test_rag_stages_import_only_stages_below_them():
