@@ -35,3 +35,17 @@ def answer_language(question: str, setting: str = "auto") -> str:
     if setting in ("en", "zh"):
         return setting
     return "zh" if is_chinese(question) else "en"
+
+
+# Punctuation and symbols, and underscores (which \w counts as word characters).
+_NOT_A_WORD = re.compile(r"[^\w\s]+|_+")
+
+
+def words_only(text: str) -> str:
+    """A text's words and numbers with its punctuation and symbols turned into spaces: what an
+    English-only sentence embedder is given (rag.ingest.indexed.embedded_text, and questions in
+    rag.embed.embedder). Braces, backslashes, commas and the like were a quarter of the bundled
+    MiniLM's tokens on the Debian manuals and tell it next to nothing. A text with no word
+    character left is kept as it is."""
+    words = " ".join(_NOT_A_WORD.sub(" ", text).split())
+    return words if words else text

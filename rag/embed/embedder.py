@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import ModelError
+from rag.language import words_only
 from models.locate import E5_NAME, resolve_embedder
 
 
@@ -342,6 +343,8 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
+        if not self.reads_chinese:  # an English-only model reads questions as it reads chunks
+            text = words_only(text)
         text = self.query_prefix + text
         if self.backend == "openvino" or self.quantized:
             # One short text: ONNX Runtime loads in ~0.5 s where OpenVINO compiles for ~1.2 s, so

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from rag.language import is_cjk
+from rag.language import is_cjk, words_only
 
 _LOCATION = re.compile(r'^(?:§[\d.]+(?: "(?P<title>.*)")?)?(?: ?¶\d+)?$')
 
@@ -39,15 +39,20 @@ _LATIN = re.compile(r"[A-Za-z0-9]")
 
 
 def embedded_text(indexed: str, reads_chinese: bool) -> str:
-    """What an embedder is given for a chunk's indexed text (see CJK_SHARE)."""
+    """What an embedder is given for a chunk's indexed text. A multilingual embedder reads it
+    all. An English-only one reads a mostly-Chinese chunk by its Latin-script words (see
+    CJK_SHARE), and every chunk by its words and numbers alone (`words_only`; questions are
+    read the same way): punctuation and symbols were 26% of the bundled MiniLM's tokens on the
+    Debian corpus, and leaving them out embedded the corpus in 0.78x the time with QA hybrid
+    hit@5 0.875 -> 0.90, dense 0.55 -> 0.5625 (README, "Retrieval")."""
     if reads_chinese or not indexed:
         return indexed
     cjk = sum(map(is_cjk, indexed))
     if cjk <= CJK_SHARE * len(indexed):
-        return indexed
+        return words_only(indexed)
     latin = " ".join("".join(" " if is_cjk(ch) else ch for ch in indexed).split())
     # nothing left for the model to read (pure Chinese): the chunk as it is
-    return latin if len(_LATIN.findall(latin)) >= 3 else indexed
+    return words_only(latin if len(_LATIN.findall(latin)) >= 3 else indexed)
 
 
 def text_hash(text: str) -> str:
