@@ -77,6 +77,7 @@ def openvino_kernels(core, model: Path | None = None) -> str:
         return ""
     compiled = core.compile_model(str(model), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT", "INFERENCE_PRECISION_HINT": "f32"})
     seen: Counter = Counter()
+
     def text(value) -> str:  # OpenVINO 2024+ wraps runtime info in OVAny, whose str() is its class name
         return value.astype(str) if hasattr(value, "astype") else str(value)
 
