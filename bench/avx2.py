@@ -32,16 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .suites import QA_FILE, RESULTS, ROOT
-
-
-def row(what: str, value, target: str = "", ok: bool | None = None, note: str = "") -> dict:
-    out = {"what": what, "value": value, "target": target}
-    if ok is not None:
-        out["ok"] = ok
-    if note:
-        out["note"] = note
-    return out
+from .suites import QA_FILE, RESULTS, ROOT, row
 
 # NumPy's dispatch targets above AVX2 (NumPy 2.x: X86_V4 and the AVX512_* groups; 1.x: AVX512F, ...)
 AVX512 = ("X86_V4", "AVX512F", "AVX512CD", "AVX512_KNL", "AVX512_KNM", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL",
@@ -106,7 +97,8 @@ def child(home: str, questions: list[str], capped: bool) -> dict:
     import numpy as np
 
     from rag import Engine
-    from rag.answer.prompt import build_prompt
+
+    from .perf import search_latencies
 
     proof: dict[str, object] = {}
     features = np._core._multiarray_umath.__cpu_features__
@@ -123,19 +115,10 @@ def child(home: str, questions: list[str], capped: bool) -> dict:
         from rag.embed.runtimes import import_openvino
 
         proof["OpenVINO kernels"] = openvino_kernels(import_openvino().Core())
-    gen = engine.generator
-    gen.load()
+    engine.generator.load()
     out = {"proof": proof}
     for kb in ("default", "synthetic"):
-        engine.search(questions[0], kb)  # warm: models loaded, store open, caches filled
-        lat = []
-        for _ in range(ROUNDS):
-            for q in questions:
-                t0 = time.perf_counter()
-                found = engine.search(q, kb)
-                build_prompt(q, found.sources, gen.count_tokens, gen.context_size - engine.settings.max_tokens - 8)
-                lat.append((time.perf_counter() - t0) * 1000)
-        lat.sort()
+        lat = search_latencies(engine, kb, questions, ROUNDS)
         kbrec = engine.parts.catalog.get_kb(kb)
         # chromadb's vector lookup alone: its HNSW picks AVX-512 distance code from cpuid,
         # which no setting caps, so this part is timed apart (see bench_avx2)
@@ -151,7 +134,8 @@ def child(home: str, questions: list[str], capped: bool) -> dict:
                 engine.parts.store.nearest(kbrec.collection, v, 60)
                 look.append((time.perf_counter() - t0) * 1000)
         out[kb] = {"p50": statistics.median(lat), "p95": lat[int(0.95 * len(lat)) - 1],
-                   "lookup_p50": statistics.median(look), "embed_p50": statistics.median(emb), "chunks": engine.parts.store.count(kbrec.collection)}
+                   "lookup_p50": statistics.median(look), "embed_p50": statistics.median(emb),
+                   "chunks": engine.parts.store.count(kbrec.collection)}
     engine.close()
     return out
 

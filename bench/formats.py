@@ -26,16 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import QA_FILE, RESULTS, corpus
-
-
-def row(what: str, value, target: str = "", ok: bool | None = None, note: str = "") -> dict:
-    out = {"what": what, "value": value, "target": target}
-    if ok is not None:
-        out["ok"] = ok
-    if note:
-        out["note"] = note
-    return out
+from .suites import QA_FILE, RESULTS, corpus, row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 

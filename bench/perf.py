@@ -320,23 +320,31 @@ def _warm_ask():
               "<= 120", f"p95 {res['synthetic']['p95']:.1f} ms, {res['synthetic']['chunks']} chunks")
 
 
-def warm_latency(home: str, questions: list[str]) -> dict:
-    from rag import Engine
+def search_latencies(engine, kb: str, questions: list[str], rounds: int = 1) -> list[float]:
+    """ms of engine.search + build_prompt (everything before llama's prefill) for each question,
+    `rounds` times over, sorted; after one warm-up search (models loaded, store open)."""
     from rag.answer.prompt import build_prompt
 
-    engine = Engine()
     gen = engine.generator
-    gen.load()
-    out = {}
-    for kb in ("default", "synthetic"):
-        engine.search(questions[0], kb)  # warm
-        lat = []
+    engine.search(questions[0], kb)
+    lat = []
+    for _ in range(rounds):
         for q in questions:
             t0 = time.perf_counter()
             found = engine.search(q, kb)
             build_prompt(q, found.sources, gen.count_tokens, gen.context_size - engine.settings.max_tokens - 8)
             lat.append((time.perf_counter() - t0) * 1000)
-        lat.sort()
+    return sorted(lat)
+
+
+def warm_latency(home: str, questions: list[str]) -> dict:
+    from rag import Engine
+
+    engine = Engine()
+    engine.generator.load()
+    out = {}
+    for kb in ("default", "synthetic"):
+        lat = search_latencies(engine, kb, questions)
         kbrec = engine.parts.catalog.get_kb(kb)
         out[kb] = {"p50": statistics.median(lat), "p95": lat[int(0.95 * len(lat)) - 1],
                    "chunks": engine.parts.store.count(kbrec.collection),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from .formats import _engine, _fresh_home, cut_pdf, row
-from .suites import QA_FILE, RESULTS, corpus
+from .formats import _engine, _fresh_home, cut_pdf
+from .suites import QA_FILE, RESULTS, corpus, row
 
 QUESTION = "How do I set the title of a plot?"
 RUNS = 5

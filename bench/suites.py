@@ -21,8 +21,14 @@ def corpus() -> dict[str, Path]:
     return {line.split("\t")[0]: dest / line.split("\t")[0] for line in out.splitlines()}
 
 
-def row(what: str, value, target: str = "") -> dict:
-    return {"what": what, "value": value, "target": target}
+def row(what: str, value, target: str = "", ok: bool | None = None, note: str = "") -> dict:
+    """One line of a bench table: `ok` is its verdict against `target` (None: no verdict)."""
+    out = {"what": what, "value": value, "target": target}
+    if ok is not None:
+        out["ok"] = ok
+    if note:
+        out["note"] = note
+    return out
 
 
 def _cli(*args, home: Path, timeout=1800) -> subprocess.CompletedProcess:
