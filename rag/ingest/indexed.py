@@ -50,7 +50,7 @@ def embedded_text(indexed: str, reads_chinese: bool) -> str:
     cjk = sum(map(is_cjk, indexed))
     if cjk <= CJK_SHARE * len(indexed):
         return words_only(indexed)
-    latin = " ".join("".join(" " if is_cjk(ch) else ch for ch in indexed).split())
+    latin = "".join(" " if is_cjk(ch) else ch for ch in indexed)  # words_only collapses the spaces
     # nothing left for the model to read (pure Chinese): the chunk as it is
     return words_only(latin if len(_LATIN.findall(latin)) >= 3 else indexed)
 
