@@ -16,15 +16,28 @@ _ONE_CJK = re.compile(f"[{CJK_CHARS}]")
 CHINESE_SHARE = 0.2
 
 
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+
+
 def is_cjk(ch: str) -> bool:
     return bool(_ONE_CJK.match(ch))
+
+
+def cjk_count(text: str) -> int:
+    """How many of a text's characters are CJK (one regex pass, not a call per character)."""
+    return len(_ONE_CJK.findall(text))
+
+
+def without_cjk(text: str) -> str:
+    """The text with each run of CJK characters turned into one space."""
+    return _CJK_RUN.sub(" ", text)
 
 
 def cjk_ratio(text: str) -> float:
     letters = sum(1 for c in text if not c.isspace())
     if not letters:
         return 0.0
-    return len(_ONE_CJK.findall(text)) / letters
+    return cjk_count(text) / letters
 
 
 def is_chinese(text: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from rag.language import is_cjk, words_only
+from rag.language import cjk_count, without_cjk, words_only
 
 _LOCATION = re.compile(r'^(?:§[\d.]+(?: "(?P<title>.*)")?)?(?: ?¶\d+)?$')
 
@@ -47,10 +47,10 @@ def embedded_text(indexed: str, reads_chinese: bool) -> str:
     hit@5 0.875 -> 0.90, dense 0.55 -> 0.5625 (README, "Retrieval")."""
     if reads_chinese or not indexed:
         return indexed
-    cjk = sum(map(is_cjk, indexed))
+    cjk = cjk_count(indexed)
     if cjk <= CJK_SHARE * len(indexed):
         return words_only(indexed)
-    latin = "".join(" " if is_cjk(ch) else ch for ch in indexed)  # words_only collapses the spaces
+    latin = without_cjk(indexed)
     # nothing left for the model to read (pure Chinese): the chunk as it is
     return words_only(latin if len(_LATIN.findall(latin)) >= 3 else indexed)
 

@@ -183,7 +183,7 @@ def join_cjk_spaces(text: str) -> str:
 
 
 def visible_chars(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    return len("".join(text.split()))
 
 
 def page_needs_ocr(page, text: str) -> bool:
