@@ -10,14 +10,15 @@ of the Debian QA corpus (300 chunks, disjoint from the 240 it is measured on):
   Runtime;
 - `nncf`: OpenVINO's NNCF post-training quantization (transformer preset) when installed.
 The int8 graph `embedding_precision = "int8"` ships is the dynamic one (`shipped-dynamic`,
-built by rag.embed.quantize and run on ONNX Runtime). Each runs in its own process with OpenVINO held to AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`; the row
-of kernels shows what it picked), on the same 240 chunk texts: chunks/s against fp32 on the
-same engine and cap, cosine to the fp32 vectors (mean / min). Retrieval quality: the QA
-corpus' stored vectors replaced by each variant's (same chunks, same ids) in a copy of the
-data folder, then `rag-cli eval --compare dense,hybrid` (queries stay fp32 ONNX Runtime, as
-the engine embeds them), for variants whose mean cosine to fp32 is at least 0.98. ONNX
-Runtime cannot be held to AVX2 (MLAS picks its kernels from cpuid), so its rows are for the
-machine's own ISA: on an AVX-512 host they are not AVX2 figures."""
+built by rag.embed.quantize and run on ONNX Runtime). Each runs in its own process held to
+AVX2 by bench/isa.py (CPUID reports no AVX-512 or VNNI to OpenVINO and to ONNX Runtime's MLAS
+alike; the bench shows the kernels OpenVINO picked, and that no thread used AVX-512 while
+embedding), on the same 240 chunk texts: chunks/s against fp32 on the same engine, cosine to
+the fp32 vectors (mean / min). Retrieval quality: the QA corpus' stored vectors replaced by
+each variant's (same chunks, same ids) in a copy of the data folder, then `rag-cli eval
+--compare dense,hybrid` (queries stay fp32 ONNX Runtime, as the engine embeds them), for
+variants whose mean cosine to fp32 is at least 0.98. On a host without CPUID faulting only
+OpenVINO is held (by `ONEDNN_MAX_CPU_ISA`), and the ONNX Runtime rows are for the host's own ISA."""
 
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, ROOT, corpus, row
+from .isa import avx2_env
+from .suites import BIN, QA_FILE, RESULTS, ROOT, corpus, embedded_texts, row
 
 OUT = RESULTS / "int8"
-AVX2 = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 RUN = r"""
 import json, sys, time
@@ -49,7 +50,10 @@ e = Embedder(BUNDLED_EMBEDDER, "cpu", backend="onnx", cache_dir=cache)
 enc = OnnxEncoder(e.model_dir, cache, e.max_tokens + 2, engine, graph=graph)
 texts = json.load(open(texts_file))
 enc.encode(texts[:16], 32)
+from bench.isa import avx512_threads, mask_active
+t0 = time.monotonic()
 t = time.perf_counter(); v = enc.encode(texts, 32); dt = time.perf_counter() - t
+held = {"cpuid": mask_active(), "avx512": avx512_threads(t0)}
 np.save(out, v)
 kernels = ""
 if engine == "openvino":
@@ -65,7 +69,7 @@ if engine == "openvino":
         if kind in ("FullyConnected", "MatMul"):
             seen[(kind, text("primitiveType"), text("runtimePrecision"))] += 1
     kernels = ", ".join(f"{k} {p} {r} x{n}" for (k, p, r), n in sorted(seen.items()))
-print(json.dumps({"rate": len(texts) / dt, "kernels": kernels}))
+print(json.dumps({"rate": len(texts) / dt, "kernels": kernels, "held": held}))
 """
 
 
@@ -85,15 +89,15 @@ def _home() -> Path:
 
 
 def _chunks(home: Path):
-    """(ids, indexed texts) of every stored chunk, as the engine embedded them."""
+    """(ids, texts) of every stored chunk, as the engine embedded them."""
     from rag import Engine
 
     engine = Engine(home=home)
     kb = engine.parts.catalog.get_kb("default")
     chunks = engine.parts.store.get(kb.collection)
-    texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text for c in chunks]
-    models = engine.parts.models_dir
     embedder = engine.parts.embedder_for(kb)
+    texts = embedded_texts(engine, kb, chunks)
+    models = engine.parts.models_dir
     engine.close()
     return [c.id for c in chunks], texts, embedder, models
 
@@ -224,14 +228,19 @@ def bench_int8():
     for name, graph in graphs.items():
         engines = ["openvino"] + (["onnx"] if graph.suffix == ".onnx" else [])
         for engine in engines:
-            env = dict(os.environ, **(AVX2 if engine == "openvino" else {}))
+            env = dict(os.environ, **avx2_env())
             results[(name, engine)] = _measure(name, graph, engine, file, cache, env)
     ref = np.load(results[("fp32", "onnx")]["vectors"])
     base = {e: results[("fp32", e)]["rate"] for e in ("openvino", "onnx")}
-    yield row("fp32 OpenVINO (AVX2 cap) kernels", results[("fp32", "openvino")]["kernels"])
+    held = all(r["held"]["cpuid"] for r in results.values())
+    used = sorted({t for r in results.values() for t in r["held"]["avx512"]})
+    yield row("every variant's process: CPUID reports no AVX-512", "yes" if held else "no (settings only)")
+    yield row("threads that used AVX-512 while embedding", len(used), "0", ok=not used if held else None,
+              note="; ".join(used) or "kernel's arch_status of every thread")
+    yield row("fp32 OpenVINO (AVX2) kernels", results[("fp32", "openvino")]["kernels"])
     for (name, engine), r in results.items():
         cos = (np.load(r["vectors"]) * ref).sum(axis=1)
-        yield row(f"{name} on {engine}{' (AVX2)' if engine == 'openvino' else ''}: chunks/s, x fp32 OpenVINO",
+        yield row(f"{name} on {engine}{' (AVX2)' if engine == 'openvino' or held else ''}: chunks/s, x fp32 OpenVINO",
                   round(r["rate"], 1)) | {"note": f"x{r['rate'] / base['openvino']:.2f} fp32 OpenVINO, "
                                                   f"x{r['rate'] / base[engine]:.2f} fp32 {engine}; cosine to fp32 "
                                                   f"mean {cos.mean():.4f} min {cos.min():.4f}"}

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, hundred_page_pdf, peak_rss, run_langchain
+from .suites import (BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, embedded_texts, hundred_page_pdf, peak_rss,
+                     run_langchain)
 
 
 def row(what: str, value, target: str = "", note: str = "") -> dict:
@@ -113,8 +114,7 @@ def bench_perf():
 
     engine = Engine()
     kb = engine.parts.catalog.get_kb("default")
-    texts = [f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
-             for c in engine.parts.store.get(kb.collection)]
+    texts = embedded_texts(engine, kb)
     unique = list(dict.fromkeys(texts))  # ingestion embeds each distinct text once
     engine.embedder.embed_documents(unique[:8])  # warm
     embedder = engine.embedder

@@ -122,7 +122,8 @@ def test_the_faces_use_only_the_public_api(face):
 # prompt given to raw llama.cpp, the synthetic 100,000-chunk store, OCR engines.
 BENCH_INTERNALS = ("rag.embed", "rag.llm", "rag.answer.prompt", "rag.ingest.ocr", "rag.store", "rag.search.evaluation",
                    "rag.search.abstain", "rag.ingest.readers", "rag.serve",
-                   "rag.ingest.edges")  # edges: the format bench renders PDFs without their running headers, as the reader reads them
+                   "rag.ingest.edges",  # edges: the format bench renders PDFs without their running headers, as the reader reads them
+                   "rag.ingest.indexed")  # indexed: the embedder benches give it stored chunks as ingestion did
 
 
 def test_rag_stages_import_only_stages_below_them():
