@@ -67,6 +67,13 @@ def test_cli_and_app_never_try_the_network(rag_home, tmp_path):
     pdf = make_sample_pdf(tmp_path / "router.pdf")
     log = tmp_path / "net.log"
     env = dict(os.environ, RAG_HOME=str(rag_home), QT_QPA_PLATFORM="offscreen")
+    # A login session always names its user; without USER, the first run's ONNX export (torch)
+    # asks the passwd database, which glibc tries through nscd's socket first: a local lookup,
+    # not the network, but indistinguishable from a name lookup by the connect alone.
+    import pwd
+
+    for var in ("USER", "LOGNAME"):
+        env[var] = env.get(var) or pwd.getpwuid(os.getuid()).pw_name
     for args in (["rag-cli", "ingest", str(pdf)], ["rag-cli", "ask", "What is the default port of the admin console?"],
                  ["rag-app", "--self-test"]):
         out = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(log),
