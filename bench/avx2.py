@@ -155,7 +155,8 @@ def bench_avx2():
     yield from machine_rows()
     home = RESULTS / "home-100k"
     if not (home / "catalog.sqlite3").exists():
-        from .perf import synthetic_chunks, thousand_page_pdf, _cli
+        from .corpora import synthetic_chunks, thousand_page_pdf
+        from .suites import _cli
 
         home.mkdir(parents=True, exist_ok=True)
         proc = _cli("ingest", thousand_page_pdf(), home=home)
