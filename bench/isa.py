@@ -93,22 +93,29 @@ def mask_active() -> bool:
         return False
 
 
+def _avx512_ago(task: Path) -> tuple[str, int] | None:
+    """(thread name, ms since it last held AVX-512 state, -1 for never) of /proc/PID/task/TID,
+    or None when the thread has ended or the kernel keeps no such record here."""
+    try:
+        status = (task / "arch_status").read_text()
+        name = (task / "comm").read_text().strip()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("AVX512_elapsed_ms:"):
+            return name, int(line.split(":")[1])
+    return None
+
+
 def avx512_threads(since: float) -> list[str]:
     """Threads of this process (name: ms ago) that held AVX-512 state after `since`
     (a time.monotonic() value); [] when none did, or when the kernel keeps no record."""
     window_ms = (time.monotonic() - since) * 1000
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        try:
-            status = (task / "arch_status").read_text()
-            name = (task / "comm").read_text().strip()
-        except OSError:
-            continue  # the thread ended, or no arch_status on this kernel/CPU
-        for line in status.splitlines():
-            if line.startswith("AVX512_elapsed_ms:"):
-                ago = int(line.split(":")[1])
-                if 0 <= ago < window_ms:
-                    found.append(f"{name}: {ago} ms ago")
+        record = _avx512_ago(task)
+        if record and 0 <= record[1] < window_ms:
+            found.append(f"{record[0]}: {record[1]} ms ago")
     return found
 
 
@@ -153,13 +160,6 @@ class Watch:
             for pid in self._tree():
                 first = self._seen.setdefault(pid, now)
                 for task in Path(f"/proc/{pid}/task").glob("*"):
-                    try:
-                        status = (task / "arch_status").read_text()
-                        name = (task / "comm").read_text().strip()
-                    except OSError:
-                        continue
-                    for line in status.splitlines():
-                        if line.startswith("AVX512_elapsed_ms:"):
-                            ago = int(line.split(":")[1])
-                            if ago >= 0 and now - ago / 1000 > first + self.grace:
-                                self.found.add(f"{name} (pid {pid})")
+                    record = _avx512_ago(task)
+                    if record and record[1] >= 0 and now - record[1] / 1000 > first + self.grace:
+                        self.found.add(f"{record[0]} (pid {pid})")
