@@ -9,7 +9,7 @@ from pathlib import Path
 from .suites import RESULTS, corpus
 
 
-def _pdf_from_pages(out: Path, picks: list[tuple[Path, list[int]]]) -> Path:
+def pdf_from_pages(out: Path, picks: list[tuple[Path, list[int]]]) -> Path:
     import pypdfium2 as pdfium
 
     if out.exists():
@@ -41,7 +41,7 @@ def thousand_page_pdf() -> Path:
         take = min(1000 - total, len(pdfium.PdfDocument(str(files["gnuplot.pdf"]))))
         picks.append((files["gnuplot.pdf"], list(range(take))))
         total += take
-    return _pdf_from_pages(RESULTS / "corpus-1000.pdf", picks)
+    return pdf_from_pages(RESULTS / "corpus-1000.pdf", picks)
 
 
 def twenty_small_pdfs() -> Path:
@@ -49,7 +49,7 @@ def twenty_small_pdfs() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     gnuplot = corpus()["gnuplot.pdf"]
     for i in range(20):
-        _pdf_from_pages(folder / f"part-{i:02d}.pdf", [(gnuplot, list(range(30 + 5 * i, 35 + 5 * i)))])
+        pdf_from_pages(folder / f"part-{i:02d}.pdf", [(gnuplot, list(range(30 + 5 * i, 35 + 5 * i)))])
     return folder
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .corpora import synthetic_chunks, thousand_page_pdf, twenty_small_pdfs
+from .corpora import pdf_from_pages, synthetic_chunks, thousand_page_pdf, twenty_small_pdfs
 from .suites import (BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, embedded_texts, hundred_page_pdf, peak_rss,
                      run_langchain)
 
@@ -83,7 +83,7 @@ def bench_perf():
     run_home = RESULTS / "home-pipeline"
     shutil.rmtree(run_home, ignore_errors=True)
     engine = Engine(home=run_home, embedder=embedder)
-    list(engine.ingest([_pdf_from_pages(RESULTS / "one-page.pdf", [(pdf, [0])])], kb="warmup"))
+    list(engine.ingest([pdf_from_pages(RESULTS / "one-page.pdf", [(pdf, [0])])], kb="warmup"))
     from rag.store import bm25 as lexical
 
     pipeline, alone = [], []
