@@ -209,17 +209,16 @@ def bench_ingest_avx2():
     """`./desk bench ingest-avx2`: the QA corpus (9 PDFs) ingested by `rag-cli ingest` and by
     the canonical LangChain pipeline, both held to AVX2 (bench/isa.py), in alternating rounds
     (RAG_BENCH_ROUNDS, default 2). RAG Desk's figure is the whole process's wall time, start-up
-    and model loading included, into a new data folder (models/ kept from the first round: the
-    one-time ONNX export is not ingestion); LangChain's is the time its script measures from
+    and model loading included, into a new data folder (models exported before the first round:
+    the one-time ONNX export is not ingestion); LangChain's is the time its script measures from
     loading the PDFs to the filled Chroma store (its imports left out). Each process tree is
     watched for AVX-512 use while it runs (bench/isa.Watch)."""
-    import shutil
     import statistics
     import time
 
     from .isa import Watch
     from .machine import machine_rows
-    from .suites import BIN, corpus, run_langchain
+    from .suites import BIN, corpus, empty_home, export_models, run_langchain
 
     yield from machine_rows()
     hold = avx2_env()
@@ -228,19 +227,10 @@ def bench_ingest_avx2():
     env = dict(os.environ, RAG_HOME=str(home), **hold)
     rounds = int(os.environ.get("RAG_BENCH_ROUNDS", "2"))
 
-    def fresh() -> None:
-        for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", "chats.sqlite3"):
-            target = home / part
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-
-    if not (home / "models" / "onnx").exists():  # the one-time export and compile, before any timing
-        home.mkdir(parents=True, exist_ok=True)
-        warm = home / "warm.txt"
-        warm.write_text("Warm-up text: the embedder is exported and compiled before timing.")
-        subprocess.run([str(BIN / "rag-cli"), "ingest", str(warm)], env=env, capture_output=True, timeout=600)
+    export_models(home, hold)
     ours, theirs, used, chunks = [], [], set(), ""
     for _ in range(rounds):
-        fresh()
+        empty_home(home, "chats.sqlite3")
         t0 = time.perf_counter()
         proc = subprocess.Popen([str(BIN / "rag-cli"), "ingest", *files], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

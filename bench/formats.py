@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from .suites import QA_FILE, RESULTS, corpus, row
+from .suites import QA_FILE, RESULTS, corpus, empty_home, row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -122,11 +121,7 @@ def cut_pdf(pdf: Path, out: Path, first: int, count: int) -> Path:
 
 
 def _fresh_home(name: str) -> Path:
-    home = RESULTS / name
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", "chats.sqlite3"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-    return home
+    return empty_home(RESULTS / name, "chats.sqlite3")
 
 
 def _engine(home: Path):

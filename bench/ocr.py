@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .suites import RESULTS, ROOT, _cli, corpus, row
+from .suites import RESULTS, ROOT, _cli, corpus, empty_home, row
 
 OCR_SOURCES = {"en": ("gnuplot.pdf", 1200), "zh": ("lshort-zh-cn.pdf", 500)}  # file, min characters on a page
 OCR_PAGES = 6  # per language
@@ -80,8 +80,6 @@ def ocr_pages() -> tuple[Path, list[tuple[str, str]]]:
 def bench_ocr():
     """OCR pages/s and character accuracy per engine on scan-like renderings of real pages, and
     the end-to-end ingest of the scanned PDF with the default settings."""
-    import shutil
-
     import pypdfium2 as pdfium
 
     from rag import OcrError
@@ -114,10 +112,7 @@ def bench_ocr():
                       round(n / seconds, 3))
             yield row(f"{name} {lang}: char accuracy mean / min", f"{statistics.mean(exact):.3f}/{min(exact):.3f}")
             yield row(f"{name} {lang}: char accuracy ignoring spaces", f"{statistics.mean(no_space):.3f}")
-    home = RESULTS / "home-ocr"
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    home = empty_home(RESULTS / "home-ocr")
     t0 = time.perf_counter()
     proc = _cli("ingest", pdf_path, home=home)
     wall = time.perf_counter() - t0

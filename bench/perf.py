@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from .corpora import pdf_from_pages, synthetic_chunks, thousand_page_pdf, twenty_small_pdfs
-from .suites import (BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, embedded_texts, hundred_page_pdf, peak_rss,
-                     run_langchain)
+from .suites import (BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, embedded_texts, empty_home, hundred_page_pdf,
+                     peak_rss, run_langchain)
 
 
 def row(what: str, value, target: str = "", note: str = "") -> dict:
@@ -27,13 +27,6 @@ def row(what: str, value, target: str = "", note: str = "") -> dict:
     if note:
         out["note"] = note
     return out
-
-
-def _fresh(home: Path) -> None:
-    """Empty a bench home's stores, keeping models/ (the one-time ONNX export is not ingestion)."""
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
 
 
 def _seconds(stderr: str) -> float:
@@ -59,7 +52,7 @@ def bench_perf():
         warm = RESULTS / "warm.txt"
         warm.write_text("Warm-up text so that the embedder is exported before timing.")
         _cli("ingest", warm, "--kb", "warmup", home=home)
-    _fresh(home)
+    empty_home(home)
     t0 = time.perf_counter()
     proc = _cli("ingest", pdf, home=home)
     wall = time.perf_counter() - t0
@@ -135,7 +128,7 @@ def bench_perf():
     # -- peak RSS ingesting a 1,000-page PDF
     big = thousand_page_pdf()
     home_big = RESULTS / "home-1000"
-    _fresh(home_big)
+    empty_home(home_big)
     if not (home_big / "models").exists():
         home_big.mkdir(parents=True, exist_ok=True)
         (home_big / "models").symlink_to(home / "models", target_is_directory=True)

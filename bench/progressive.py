@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from .suites import BIN, QA_FILE, RESULTS, corpus, row
+from .suites import BIN, QA_FILE, RESULTS, corpus, empty_home, row
 
 def _questions() -> list[dict]:
     """The English gnuplot questions of the QA set (gold pages spread over the manual)."""
@@ -63,9 +62,7 @@ def drop_and_ask(pdf: Path, questions: list[dict], home: Path, args: tuple[str, 
     BM25 does not answer there is not a matter of progressive indexing and is counted apart."""
     from rag import Engine
 
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", "catalog.sqlite3.bak"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    empty_home(home, "catalog.sqlite3.bak")
     _models(home)
     reader = None
     first: dict[int, float] = {}  # question index -> seconds to its first answer on the gold page
@@ -138,9 +135,7 @@ def _cold_search(home: Path, question: dict) -> float:
 
 def _quality(home: Path, files: list[Path], baseline: Path | None) -> dict:
     """Ingest the corpus (default: wait for the vectors) and run the QA set dense, bm25, hybrid."""
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", "catalog.sqlite3.bak"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    empty_home(home, "catalog.sqlite3.bak")
     _models(home)
     env = _env(home)
     cmd = [str(BIN / "rag-cli")]

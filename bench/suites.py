@@ -31,6 +31,30 @@ def embedded_texts(engine, kb, chunks=None) -> list[str]:
             for c in (engine.parts.store.get(kb.collection) if chunks is None else chunks)]
 
 
+def empty_home(home: Path, *also: str) -> Path:
+    """Remove a bench data folder's stores (catalog with its WAL files, vectors) and `also`,
+    keeping models/: the one-time ONNX export is not what a bench times."""
+    import shutil
+
+    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma", *also):
+        target = home / part
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    return home
+
+
+def export_models(home: Path, env: dict | None = None) -> None:
+    """The embedder exported and compiled into `home`/models before anything is timed: a
+    warm-up ingest (knowledge base `warmup`, with `env` added), whose stores are then emptied."""
+    if (home / "models" / "onnx").exists():
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    warm = RESULTS / "warm.txt"
+    warm.write_text("Warm-up text so that the embedder is exported before timing.")
+    subprocess.run([str(BIN / "rag-cli"), "ingest", str(warm), "--kb", "warmup"], capture_output=True, text=True,
+                   env=dict(os.environ, RAG_HOME=str(home), **(env or {})), timeout=1800)
+    empty_home(home)
+
+
 def row(what: str, value, target: str = "", ok: bool | None = None, note: str = "") -> dict:
     """One line of a bench table: `ok` is its verdict against `target` (None: no verdict)."""
     out = {"what": what, "value": value, "target": target}
@@ -71,20 +95,10 @@ def bench_cli():
 
 def bench_ingest():
     """End-to-end ingestion of a 100-page real PDF vs the embedder alone on the same chunks."""
-    import shutil
-
     pdf = hundred_page_pdf()
     home = RESULTS / "home-ingest"
-    # a fresh store each run, but keep models/ (the one-time ONNX export is not ingestion)
-    for part in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "chroma"):
-        target = home / part
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-    if not (home / "models" / "onnx").exists():
-        warm = RESULTS / "warm.txt"
-        warm.write_text("Warm-up text so that the embedder is exported before timing.")
-        _cli("ingest", warm, "--kb", "warmup", home=home)
-        shutil.rmtree(home / "chroma", ignore_errors=True)
-        (home / "catalog.sqlite3").unlink(missing_ok=True)
+    empty_home(home)  # a fresh store each run
+    export_models(home)
     t0 = time.perf_counter()
     proc = _cli("ingest", pdf, home=home)
     wall = time.perf_counter() - t0
@@ -360,8 +374,6 @@ def bench_scaleout():
     finally:
         server.stop()
 
-
-# ---- OCR ---------------------------------------------------------------------------------
 
 _PEAK_HELPER = """
 import json, resource, signal, subprocess, sys
