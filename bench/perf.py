@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .corpora import pdf_from_pages, synthetic_chunks, thousand_page_pdf, twenty_small_pdfs
 from .suites import (BIN, QA_FILE, RESULTS, ROOT, _cli, bench_cli, corpus, embedded_texts, empty_home, hundred_page_pdf,
-                     peak_rss, run_langchain)
+                     indexed_seconds, peak_rss, run_langchain)
 
 
 def row(what: str, value, target: str = "", note: str = "") -> dict:
@@ -27,12 +27,6 @@ def row(what: str, value, target: str = "", note: str = "") -> dict:
     if note:
         out["note"] = note
     return out
-
-
-def _seconds(stderr: str) -> float:
-    """The per-file time rag-cli ingest prints: '... indexed N chunks from P pages (S s)'."""
-    line = next(line for line in stderr.splitlines() if "indexed " in line and " s)" in line)
-    return float(line.rsplit("(", 1)[1].split(" s)")[0])
 
 
 def bench_perf():
@@ -58,7 +52,7 @@ def bench_perf():
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
-    internal = _seconds(proc.stderr)
+    internal = indexed_seconds(proc.stderr)
     os.environ["RAG_HOME"] = str(home)
     from rag import Engine
 

@@ -55,6 +55,13 @@ def export_models(home: Path, env: dict | None = None) -> None:
     empty_home(home)
 
 
+def indexed_seconds(stderr: str) -> float:
+    """The time `rag-cli ingest` prints for a file indexed: '... indexed N chunks from P pages
+    (S s)' (not the earlier 'searchable: ...' line of the same file)."""
+    line = next(line for line in stderr.splitlines() if "indexed " in line and " s)" in line)
+    return float(line.rsplit("(", 1)[1].split(" s)")[0])
+
+
 def row(what: str, value, target: str = "", ok: bool | None = None, note: str = "") -> dict:
     """One line of a bench table: `ok` is its verdict against `target` (None: no verdict)."""
     out = {"what": what, "value": value, "target": target}
@@ -115,7 +122,7 @@ def bench_ingest():
     engine.embedder.embed_documents(texts)
     embed_only = time.perf_counter() - t0
     rec = engine.list_files()[0]
-    internal = float(proc.stderr.split("(")[1].split(" s)")[0])
+    internal = indexed_seconds(proc.stderr)
     engine.close()
     yield row("100-page PDF: chunks", rec.chunks)
     yield row("100-page PDF: rag-cli ingest wall time incl. start-up (s)", round(wall, 1))
