@@ -6,7 +6,7 @@ import pytest
 
 from pdfs import SAMPLE_PAGES, make_pdf
 from rag.events import FileFailed, FileIndexed
-from rag.ingest.indexed import embedded_text
+from rag.ingest.indexed import embedded_text, indexed_text
 from rag.language import words_only
 
 
@@ -35,8 +35,7 @@ def test_identical_text_is_embedded_once_across_files(make_engine, tmp_path):
     assert {"a.pdf", "copy-of-a.pdf"} <= {h.file for h in hits}
     # the reused vector is the one the embedder gives for that text
     c = stored[0]
-    text = f"{c.metadata['section']}\n{c.text}" if c.metadata.get("section") else c.text
-    text = embedded_text(text, engine.embedder.reads_chinese)
+    text = embedded_text(indexed_text(c.metadata.get("section", ""), c.text), engine.embedder.reads_chinese)
     reused = engine.parts.store.vectors_by(kb.collection, "th", [c.metadata["th"]])[c.metadata["th"]]
     assert np.allclose(reused, engine.embedder.embed_documents([text])[0], atol=1e-5)
 
