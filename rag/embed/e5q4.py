@@ -418,7 +418,7 @@ class EngineEncoder:
             else:
                 os.environ["OMP_NUM_THREADS"] = saved
 
-    def encode(self, texts: list[str], batch_size: int = 32, check=None) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32, check=None, done=None) -> np.ndarray:
         out = np.zeros((len(texts), self._model.dim), dtype=np.float32)
         groups: dict[bool, list[int]] = {True: [], False: []}
         bare = []
@@ -438,4 +438,6 @@ class EngineEncoder:
                 part = rows[start : start + batch_size]
                 vectors = self._model.encode([bare[i] for i in part], is_query)
                 out[part] = np.asarray(vectors, dtype=np.float32).reshape(len(part), -1)
+                if done is not None:
+                    done(part)
         return out

@@ -305,30 +305,34 @@ class Embedder:
         except (OSError, KeyError, ValueError):
             return int(self.model.get_sentence_embedding_dimension())
 
-    def embed_documents(self, texts: list[str], check=None) -> np.ndarray:
+    def embed_documents(self, texts: list[str], check=None, done=None) -> np.ndarray:
         """Normalised float32 vectors, one row per text. Texts run in batches of `batch_size`
         sorted by token length (little padding); `check()`, when given, is called before every
-        batch and may raise to stop early (Cancel)."""
+        batch and may raise to stop early (Cancel); `done(indices)`, when given, is called on
+        this thread with the indices of the texts of each finished batch (progress)."""
         if self.passage_prefix:
             texts = [self.passage_prefix + t for t in texts]
-        return self._encode(texts, check)
+        return self._encode(texts, check, done)
 
-    def _encode(self, texts: list[str], check=None) -> np.ndarray:
+    def _encode(self, texts: list[str], check=None, done=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.load()
         with self._lock:
             if self.backend != "torch":
-                return self._onnx.encode(texts, self.batch_size, check)
-            if check is None:
+                return self._onnx.encode(texts, self.batch_size, check, done)
+            if check is None and done is None:
                 return self._torch_encode(texts)
             lengths = self.counter.count(texts)
             order = sorted(range(len(texts)), key=lambda i: lengths[i])
             out = np.zeros((len(texts), self.dim), dtype=np.float32)
             for start in range(0, len(order), self.batch_size):
-                check()
+                if check is not None:
+                    check()
                 part = order[start : start + self.batch_size]
                 out[part] = self._torch_encode([texts[i] for i in part])
+                if done is not None:
+                    done(part)
             return out
 
     def _torch_encode(self, texts: list[str]) -> np.ndarray:

@@ -176,11 +176,13 @@ class OnnxEncoder:
         if self._streams > 1:
             self._queue = ov.AsyncInferQueue(compiled, self._streams)
 
-    def encode(self, texts: list[str], batch_size: int = 32, check=None) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32, check=None, done=None) -> np.ndarray:
         """Normalised mean-pooled vectors. Texts are tokenised once and run in batches of
         similar token length (little padding); `check()` is called before every batch and may
-        raise to stop early (cancel). With several OpenVINO streams, batches run side by side,
-        and a text count below streams x batch_size is split so that every stream has work."""
+        raise to stop early (cancel); `done(indices)`, on this thread, with the indices of the
+        texts of each finished batch (progress). With several OpenVINO streams, batches run
+        side by side, and a text count below streams x batch_size is split so that every
+        stream has work."""
         encodings = self._tok.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # little padding per batch
         if self._queue is not None:
@@ -204,8 +206,10 @@ class OnnxEncoder:
                 if check is not None:
                     check()
                 pooled[n] = _pool(self._run(feed), mask)
+                if done is not None:
+                    done(idx)
         else:
-            self._run_side_by_side(batches, pooled, check)
+            self._run_side_by_side(batches, pooled, check, done)
         if not pooled:
             return np.zeros((0, 0), dtype=np.float32)
         result = np.zeros((len(texts), next(iter(pooled.values())).shape[1]), dtype=np.float32)
@@ -213,26 +217,38 @@ class OnnxEncoder:
             result[idx] = pooled[n]
         return result
 
-    def _run_side_by_side(self, batches, pooled: dict, check) -> None:
+    def _run_side_by_side(self, batches, pooled: dict, check, done=None) -> None:
         failed: list[BaseException] = []
+        finished: list[int] = []  # batches whose vectors are pooled, in the order they ended
 
-        def done(request, n):
+        def pooled_one(request, n):
             try:
                 pooled[n] = _pool(request.get_output_tensor(0).data, batches[n][1])
+                finished.append(n)
             except BaseException as exc:  # raised on the caller's thread below
                 failed.append(exc)
 
+        reported = 0
+
+        def report():  # on the caller's thread: start_async waits for a free stream, so this keeps pace
+            nonlocal reported
+            while done is not None and reported < len(finished):
+                done(batches[finished[reported]][0])
+                reported += 1
+
         queue = self._queue
-        queue.set_callback(done)
+        queue.set_callback(pooled_one)
         try:
             for n, (_, _, feed) in enumerate(batches):
                 if check is not None:
                     check()
                 queue.start_async(feed, n)
+                report()
         finally:
             queue.wait_all()  # nothing runs on after a cancel or an error
         if failed:
             raise failed[0]
+        report()
 
 
 # Rows x padded width of one batch at most. The runtimes keep the buffers of the largest batch

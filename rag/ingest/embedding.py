@@ -34,6 +34,9 @@ VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~
 # many waiting chunks, a chunk waits as its id alone and its text is read back from its stored
 # row when its turn comes, so memory stays flat however far reading is ahead.
 LIGHT_BACKLOG = 4096
+# A file's "embedding N%" moves batch by batch while a group embeds (a group of 512 chunks
+# takes ~8 s on two AVX2 cores), at most this often per file.
+PROGRESS_EVERY_S = 0.25
 
 
 class VectorsCancelled(Exception):
@@ -71,6 +74,7 @@ class FileJob:
     path: Path
     started: float
     done: int = 0  # chunks whose vector is stored
+    shown: int = 0  # the highest "embedding" count reported, so that the bar never moves back
     queued: int = 0  # chunks handed over
     committed: bool = False  # stage lexical: its texts are committed, `chunks` is known
     chunks: int = 0
@@ -335,7 +339,8 @@ class VectorWorker:
         cache = self.cache
         todo = list(dict.fromkeys(p.hash for _, p in live if p.hash not in cache))
         first = {p.hash: p.indexed for _, p in live}
-        fresh = (dict(zip(todo, self.emb.embed_documents([first[h] for h in todo], self._check)))
+        fresh = (dict(zip(todo, self.emb.embed_documents([first[h] for h in todo], self._check,
+                                                         self._progress(live, todo))))
                  if todo else {})
         self.parts.embed_stats["embedded"] += len(todo)
         if not live:
@@ -353,6 +358,41 @@ class VectorWorker:
                     continue
                 self.parts.embed_stats["chunks"] += len(keep)
                 self._writer.put(("vectors", [live[i] for i in keep], vectors[keep]))
+
+    def _progress(self, live: list, todo: list[str]):
+        """`done(indices)` for the embedder: while a group embeds, each of its files reports
+        the chunks whose vectors exist (stored before, reused from the cache, or made by a
+        finished batch) as "embedding N%". The catalog's count (`rag-cli list`) stays that of
+        stored vectors."""
+        jobs: dict[str, list] = {}
+        made: dict[int, int] = {}
+        making = set(todo)
+        for job, p in live:
+            jobs.setdefault(p.hash, []).append(job)
+            made.setdefault(id(job), 0)
+            if p.hash not in making:
+                made[id(job)] += 1  # its vector is already at hand
+        last: dict[int, float] = {}
+
+        def done(indices) -> None:
+            now = time.monotonic()
+            moved = {}
+            for i in indices:
+                for job in jobs.get(todo[i], ()):
+                    made[id(job)] += 1
+                    moved[id(job)] = job
+            for key, job in moved.items():
+                if now - last.get(key, 0.0) < PROGRESS_EVERY_S:
+                    continue
+                last[key] = now
+                with job.lock:
+                    n = min(job.done + made[key], job.chunks - 1)  # the last one is reported as indexed
+                    if job.finished or not job.committed or job.dropped or n <= job.shown:
+                        continue
+                    job.shown = n
+                self._events.put(FileProgress(job.path, "embedding", n, job.chunks, "chunk"))
+
+        return done
 
     def _prefetch(self, hashes: list[str]) -> None:
         """Put the stored vectors of texts the knowledge base already holds (found by the `th`
@@ -398,8 +438,11 @@ class VectorWorker:
                 job.done += n
                 ready = job.committed and job.done >= job.chunks and not job.finished
                 committed = job.committed
+                show = committed and not ready and job.done > job.shown
+                job.shown = max(job.shown, job.done)
             if committed and not ready:
                 self.parts.catalog.set_embedded(job.file_id, job.sha, job.done)
+            if show:
                 self._events.put(FileProgress(job.path, "embedding", job.done, job.chunks, "chunk"))
             if ready:
                 self._finish(job)

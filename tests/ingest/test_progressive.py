@@ -205,3 +205,28 @@ def test_a_waiting_chunk_whose_row_is_gone_fails_its_file_and_keeps_the_rest(mak
     monkeypatch.setattr(engine.parts.store, "texts", real)  # search reads the rows too
     hits = engine.search("boiler manual", mode="bm25").sources
     assert any(h.file == "a.pdf" and "boiler" in h.text for h in hits), "a's text stays searchable"
+
+
+def test_embedding_progress_moves_batch_by_batch_within_a_group(make_engine, tmp_path, monkeypatch):
+    """A group (up to 512 chunks) is embedded in one call; the file's "embedding N%" still
+    moves as each batch ends, before any of the group's vectors is stored, and never back."""
+    from rag.ingest import embedding
+
+    engine = make_engine()
+    monkeypatch.setattr(embedding, "WRITE_SLICE", 10_000)  # a group's vectors are stored in one write
+    monkeypatch.setattr(embedding, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(engine.embedder, "batch_size", 4)
+    stored_when = []
+    real = engine.parts.store.add_vectors
+    monkeypatch.setattr(engine.parts.store, "add_vectors",
+                        lambda *a, **k: stored_when.append(len(a[1])) or real(*a, **k))
+    pdf = make_pdf(tmp_path / "long.pdf", pages_about("turbine", 40))
+    events = list(engine.ingest([pdf]))
+    searchable = next(e for e in events if isinstance(e, FileSearchable))
+    progress = [e.done for e in events if isinstance(e, FileProgress) and e.stage == "embedding"]
+    stored = {sum(stored_when[:i + 1]) for i in range(len(stored_when))}  # counts a store write can report
+    assert sum(stored_when) == searchable.chunks and len(stored_when) <= 3
+    assert len(set(progress) - stored) >= 2, (progress, stored_when)  # moved by finished batches
+    assert progress == sorted(progress) and 0 < progress[0] and progress[-1] < searchable.chunks
+    assert isinstance(next(e for e in events if isinstance(e, FileIndexed)), FileIndexed)
+    assert engine.list_files()[0].state == "indexed"
