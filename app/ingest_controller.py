@@ -90,6 +90,7 @@ class IngestController(QObject):
                 self._set_progress(0)
                 docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
             case FileProgress(unit="chunk"):  # vectors of a searchable file: its row in the list says how far
+                docs.embedding_now[str(ev.path)] = ev.done
                 self.mw.library.refresh()
             case FileSearchable():
                 self._set_progress(1)
@@ -104,6 +105,7 @@ class IngestController(QObject):
                 docs.status.setText(f"{ev.name} ({self._position[0]}/{self._position[1]}): {what}")
                 self.mw.library.refresh()
             case FileIndexed() | FileSkipped() | FileRemoved():
+                docs.embedding_now.pop(str(ev.path), None)
                 if not isinstance(ev, FileIndexed):
                     self._set_progress(1)
                 if isinstance(ev, FileIndexed) and ev.note:
@@ -111,6 +113,7 @@ class IngestController(QObject):
                     self.mw.show_error("; ".join(self._failures))
                 self.mw.library.refresh()
             case FileFailed():
+                docs.embedding_now.pop(str(ev.path), None)
                 self._failures.append(f"{ev.name}: {ev.reason}")
                 self.mw.show_error("; ".join(self._failures))
                 self.mw.library.refresh()
@@ -137,6 +140,7 @@ class IngestController(QObject):
     @Slot()
     def _on_finished(self) -> None:
         self.worker = None
+        self.mw.docs.embedding_now.clear()  # what is not stored now is made again by the next job
         self.mw.docs.set_busy(False)
         self.mw.library.refresh()
         if self._queued:

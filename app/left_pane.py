@@ -86,6 +86,9 @@ class DocumentsPane(QWidget):
         self.setLayout(column(self.stack, self.watching, self.add,
                               row(self.progress, self.cancel, stretch_first=True), self.status))
         self._records = {}
+        # vectors made so far per file being embedded (FileProgress events), ahead of the
+        # catalog's count of stored ones: a group of chunks is stored only once it is embedded
+        self.embedding_now: dict[str, int] = {}
         self.watched: list[str] = []  # the folders the knowledge base follows, as last shown
         self.set_busy(False)
 
@@ -111,7 +114,7 @@ class DocumentsPane(QWidget):
         self._records = {rec.path: rec for rec in records}
         for rec in records:
             state = {INDEXED: self.tr("indexed"), FAILED: self.tr("failed"),
-                     LEXICAL: self.tr("searchable · embedding {percent}%").format(percent=rec.embedding_percent)
+                     LEXICAL: self.tr("searchable · embedding {percent}%").format(percent=self._percent(rec))
                      }.get(rec.state, rec.status)
             item = QListWidgetItem(self.tr("{name} — {pages} pages, {chunks} chunks, {state}").format(
                 name=rec.name, pages=rec.pages, chunks=rec.chunks, state=state))
@@ -127,6 +130,11 @@ class DocumentsPane(QWidget):
             item.setSelected(rec.path in selected)
         self.files.blockSignals(False)
         self.stack.setCurrentWidget(self.files if records else self.placeholder)
+
+    def _percent(self, rec) -> int:
+        made = self.embedding_now.get(rec.path, 0)
+        live = min(99, 100 * made // rec.chunks) if rec.chunks else 0
+        return max(rec.embedding_percent, live)
 
     def show_watched(self, folders: list[str]) -> None:
         self.watched = list(folders)

@@ -198,3 +198,30 @@ def test_documents_show_the_stage_and_vectors_left_by_the_cli_are_finished(qtbot
     half = replace(rec, embedded=rec.chunks // 2)
     window.docs.show_files([half])
     assert doc_line(window, "manual.pdf").endswith(f", searchable · embedding {half.embedding_percent}%")
+    # vectors made but not stored yet (a group is stored once it is embedded): the events' count
+    window.docs.embedding_now[rec.path] = rec.chunks - 1
+    window.docs.show_files([half])
+    ahead = min(99, 100 * (rec.chunks - 1) // rec.chunks)
+    assert ahead > half.embedding_percent
+    assert doc_line(window, "manual.pdf").endswith(f", searchable · embedding {ahead}%")
+
+
+def test_embedding_progress_events_name_the_files_the_list_shows(qtbot, make_engine, tmp_path, monkeypatch):
+    """The documents list keys the live "embedding N%" by the events' path: it must be the
+    path the catalog lists the file under, and it is forgotten once the file is indexed."""
+    from rag.events import FileProgress
+    from rag.ingest import embedding
+
+    monkeypatch.setattr(embedding, "PROGRESS_EVERY_S", 0.0)
+    engine = make_engine(generator=ScriptedGenerator(["x"]))
+    monkeypatch.setattr(engine.embedder, "batch_size", 2)
+    window = MainWindow(engine)
+    qtbot.addWidget(window)
+    seen = []
+    window.ingest([make_sample_pdf(tmp_path / "manual.pdf")])
+    window.ingestion.worker.event.connect(
+        lambda ev: seen.append(str(ev.path)) if isinstance(ev, FileProgress) and ev.unit == "chunk" else None)
+    settle(qtbot, window)
+    (rec,) = engine.list_files()
+    assert seen and set(seen) == {rec.path}
+    assert window.docs.embedding_now == {} and doc_line(window, "manual.pdf").endswith(", indexed")
