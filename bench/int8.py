@@ -28,7 +28,6 @@ import random
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from .isa import avx2_env
