@@ -19,6 +19,7 @@ class IngestController(QObject):
         self._queued: list[tuple[str, list[str], str, str | None]] = []  # (job, paths, kb, embedder)
         self._failures: list[str] = []
         self._position = (0, 1)  # (index, total) of the file being ingested
+        self._reading: str | None = None  # the file being read (its pages say how far); None: vectors are being made
         window.docs.cancel_clicked.connect(self.cancel)
         window.docs.reindex_requested.connect(self.reindex)
 
@@ -75,6 +76,11 @@ class IngestController(QObject):
     def shutdown(self) -> None:
         self._queued.clear()
 
+    def _read(self, ev) -> None:
+        """The file being read is searchable, skipped, removed or failed: reading it is over."""
+        if self._reading == str(ev.path):
+            self._reading = None
+
     def _set_progress(self, fraction_of_file: float) -> None:
         index, total = self._position
         self.mw.docs.progress.setValue(int(1000 * (index - 1 + fraction_of_file) / max(total, 1)))
@@ -87,12 +93,19 @@ class IngestController(QObject):
         match ev:
             case FileStarted():
                 self._position = (ev.index, ev.total)
+                self._reading = str(ev.path)
                 self._set_progress(0)
                 docs.status.setText(f"{ev.name} ({ev.index}/{ev.total})")
             case FileProgress(unit="chunk"):  # vectors of a searchable file: its row in the list says how far
                 docs.embedding_now[str(ev.path)] = ev.done
+                self._read(ev)  # its vectors are counted once it is committed: its reading is over
+                if self._reading is None:  # every file is read: the bar and the line follow the vectors
+                    docs.progress.setValue(int(1000 * ev.done / max(ev.total, 1)))
+                    docs.status.setText(f"{ev.name}: " + self.tr("searchable · embedding {percent}%").format(
+                        percent=min(99, 100 * ev.done // max(ev.total, 1))))
                 self.mw.library.refresh()
             case FileSearchable():
+                self._read(ev)
                 self._set_progress(1)
                 self.mw.library.refresh()
             case FileProgress():
@@ -106,6 +119,7 @@ class IngestController(QObject):
                 self.mw.library.refresh()
             case FileIndexed() | FileSkipped() | FileRemoved():
                 docs.embedding_now.pop(str(ev.path), None)
+                self._read(ev)
                 if not isinstance(ev, FileIndexed):
                     self._set_progress(1)
                 if isinstance(ev, FileIndexed) and ev.note:
@@ -114,6 +128,7 @@ class IngestController(QObject):
                 self.mw.library.refresh()
             case FileFailed():
                 docs.embedding_now.pop(str(ev.path), None)
+                self._read(ev)
                 self._failures.append(f"{ev.name}: {ev.reason}")
                 self.mw.show_error("; ".join(self._failures))
                 self.mw.library.refresh()

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="190" />
+        <location filename="../left_pane.py" line="198" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="191" />
+        <location filename="../left_pane.py" line="199" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>Start a new conversation (Ctrl+N)</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="238" />
+        <location filename="../left_pane.py" line="246" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="239" />
+        <location filename="../left_pane.py" line="247" />
         <source>Export to Markdown…</source>
         <translation>Export to Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="241" />
+        <location filename="../left_pane.py" line="249" />
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
@@ -290,47 +290,47 @@
         <translation>Stop indexing after the current step</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="113" />
+        <location filename="../left_pane.py" line="116" />
         <source>indexed</source>
         <translation>indexed</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="113" />
+        <location filename="../left_pane.py" line="116" />
         <source>failed</source>
         <translation>failed</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="114" />
+        <location filename="../left_pane.py" line="117" />
         <source>searchable · embedding {percent}%</source>
         <translation>searchable · embedding {percent}%</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="119" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="134" />
+        <location filename="../left_pane.py" line="142" />
         <source>Following: {folders}</source>
         <translation>Following: {folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="154" />
+        <location filename="../left_pane.py" line="162" />
         <source>Details…</source>
         <translation>Details…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="155" />
+        <location filename="../left_pane.py" line="163" />
         <source>Show in file manager</source>
         <translation>Show in file manager</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="157" />
+        <location filename="../left_pane.py" line="165" />
         <source>Re-index</source>
         <translation>Re-index</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="158" />
+        <location filename="../left_pane.py" line="166" />
         <source>Remove from knowledge base</source>
         <translation>Remove from knowledge base</translation>
     </message>
@@ -386,92 +386,97 @@
 <context>
     <name>IngestController</name>
     <message>
-        <location filename="../ingest_controller.py" line="60" />
+        <location filename="../ingest_controller.py" line="61" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>Starting… (the embedding model loads on first use)</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="73" />
+        <location filename="../ingest_controller.py" line="74" />
         <source>Cancelling…</source>
         <translation>Cancelling…</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>reading</source>
         <translation>reading</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>embedding</source>
         <translation>embedding</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>storing</source>
         <translation>storing</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="86" />
+        <location filename="../ingest_controller.py" line="92" />
         <source>OCR</source>
         <translation>OCR</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="100" />
+        <location filename="../ingest_controller.py" line="104" />
+        <source>searchable · embedding {percent}%</source>
+        <translation>searchable · embedding {percent}%</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="114" />
         <source>page {done}/{total} · OCR</source>
         <translation>page {done}/{total} · OCR</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="102" />
+        <location filename="../ingest_controller.py" line="116" />
         <source>, page {done}/{total}</source>
         <translation>, page {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="110" />
+        <location filename="../ingest_controller.py" line="126" />
         <source>{name}: indexed, but {note}</source>
         <translation>{name}: indexed, but {note}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="137" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>{n} indexed ({chunks} chunks)</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="121" />
+        <location filename="../ingest_controller.py" line="139" />
         <source>{n} searchable, vectors to come</source>
         <translation>{n} searchable, vectors to come</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="123" />
+        <location filename="../ingest_controller.py" line="141" />
         <source>{n} unchanged</source>
         <translation>{n} unchanged</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="125" />
+        <location filename="../ingest_controller.py" line="143" />
         <source>{n} removed</source>
         <translation>{n} removed</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="127" />
+        <location filename="../ingest_controller.py" line="145" />
         <source>{n} failed</source>
         <translation>{n} failed</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="128" />
+        <location filename="../ingest_controller.py" line="146" />
         <source>Cancelled</source>
         <translation>Cancelled</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="128" />
+        <location filename="../ingest_controller.py" line="146" />
         <source>Done</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="129" />
+        <location filename="../ingest_controller.py" line="147" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}: {parts} in {seconds:.1f} s</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="134" />
+        <location filename="../ingest_controller.py" line="152" />
         <source>Indexing stopped.</source>
         <translation>Indexing stopped.</translation>
     </message>
@@ -479,17 +484,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="253" />
+        <location filename="../left_pane.py" line="261" />
         <source>Documents</source>
         <translation>Documents</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="254" />
+        <location filename="../left_pane.py" line="262" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="255" />
+        <location filename="../left_pane.py" line="263" />
         <source>Knowledge base</source>
         <translation>Knowledge base</translation>
     </message>

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="190" />
+        <location filename="../left_pane.py" line="198" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="191" />
+        <location filename="../left_pane.py" line="199" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新的对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="238" />
+        <location filename="../left_pane.py" line="246" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="239" />
+        <location filename="../left_pane.py" line="247" />
         <source>Export to Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="241" />
+        <location filename="../left_pane.py" line="249" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
@@ -290,47 +290,47 @@
         <translation>在当前步骤后停止建立索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="113" />
+        <location filename="../left_pane.py" line="116" />
         <source>indexed</source>
         <translation>已索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="113" />
+        <location filename="../left_pane.py" line="116" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="114" />
+        <location filename="../left_pane.py" line="117" />
         <source>searchable · embedding {percent}%</source>
         <translation>可搜索 · 向量化 {percent}%</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="119" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="134" />
+        <location filename="../left_pane.py" line="142" />
         <source>Following: {folders}</source>
         <translation>正在跟踪：{folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="154" />
+        <location filename="../left_pane.py" line="162" />
         <source>Details…</source>
         <translation>详细信息…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="155" />
+        <location filename="../left_pane.py" line="163" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="157" />
+        <location filename="../left_pane.py" line="165" />
         <source>Re-index</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="158" />
+        <location filename="../left_pane.py" line="166" />
         <source>Remove from knowledge base</source>
         <translation>从知识库中移除</translation>
     </message>
@@ -386,92 +386,97 @@
 <context>
     <name>IngestController</name>
     <message>
-        <location filename="../ingest_controller.py" line="60" />
+        <location filename="../ingest_controller.py" line="61" />
         <source>Starting… (the embedding model loads on first use)</source>
         <translation>正在开始…（嵌入模型在首次使用时加载）</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="73" />
+        <location filename="../ingest_controller.py" line="74" />
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>reading</source>
         <translation>读取中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>embedding</source>
         <translation>向量化中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="85" />
+        <location filename="../ingest_controller.py" line="91" />
         <source>storing</source>
         <translation>保存中</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="86" />
+        <location filename="../ingest_controller.py" line="92" />
         <source>OCR</source>
         <translation>OCR 识别</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="100" />
+        <location filename="../ingest_controller.py" line="104" />
+        <source>searchable · embedding {percent}%</source>
+        <translation>可搜索 · 向量化 {percent}%</translation>
+    </message>
+    <message>
+        <location filename="../ingest_controller.py" line="114" />
         <source>page {done}/{total} · OCR</source>
         <translation>第 {done}/{total} 页 · OCR 识别</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="102" />
+        <location filename="../ingest_controller.py" line="116" />
         <source>, page {done}/{total}</source>
         <translation>，第 {done}/{total} 页</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="110" />
+        <location filename="../ingest_controller.py" line="126" />
         <source>{name}: indexed, but {note}</source>
         <translation>{name}：已索引，但{note}</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="119" />
+        <location filename="../ingest_controller.py" line="137" />
         <source>{n} indexed ({chunks} chunks)</source>
         <translation>已索引 {n} 个（{chunks} 个分块）</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="121" />
+        <location filename="../ingest_controller.py" line="139" />
         <source>{n} searchable, vectors to come</source>
         <translation>{n} 个已可按关键词搜索，向量稍后生成</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="123" />
+        <location filename="../ingest_controller.py" line="141" />
         <source>{n} unchanged</source>
         <translation>{n} 个未变化</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="125" />
+        <location filename="../ingest_controller.py" line="143" />
         <source>{n} removed</source>
         <translation>已移除 {n} 个</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="127" />
+        <location filename="../ingest_controller.py" line="145" />
         <source>{n} failed</source>
         <translation>{n} 个失败</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="128" />
+        <location filename="../ingest_controller.py" line="146" />
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="128" />
+        <location filename="../ingest_controller.py" line="146" />
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="129" />
+        <location filename="../ingest_controller.py" line="147" />
         <source>{verb}: {parts} in {seconds:.1f} s</source>
         <translation>{verb}：{parts}，用时 {seconds:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../ingest_controller.py" line="134" />
+        <location filename="../ingest_controller.py" line="152" />
         <source>Indexing stopped.</source>
         <translation>索引已停止。</translation>
     </message>
@@ -479,17 +484,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="253" />
+        <location filename="../left_pane.py" line="261" />
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="254" />
+        <location filename="../left_pane.py" line="262" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="255" />
+        <location filename="../left_pane.py" line="263" />
         <source>Knowledge base</source>
         <translation>知识库</translation>
     </message>

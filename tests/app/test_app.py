@@ -217,11 +217,20 @@ def test_embedding_progress_events_name_the_files_the_list_shows(qtbot, make_eng
     monkeypatch.setattr(engine.embedder, "batch_size", 2)
     window = MainWindow(engine)
     qtbot.addWidget(window)
-    seen = []
+    seen, shown = [], []
+
+    def on_event(ev):  # connected after the window's own handler: sees what it made of the event
+        if isinstance(ev, FileProgress) and ev.unit == "chunk":
+            seen.append(str(ev.path))
+            shown.append((window.docs.status.text(), window.docs.progress.value(), ev.done, ev.total))
+
     window.ingest([make_sample_pdf(tmp_path / "manual.pdf")])
-    window.ingestion.worker.event.connect(
-        lambda ev: seen.append(str(ev.path)) if isinstance(ev, FileProgress) and ev.unit == "chunk" else None)
+    window.ingestion.worker.event.connect(on_event)
     settle(qtbot, window)
     (rec,) = engine.list_files()
     assert seen and set(seen) == {rec.path}
+    # the file is read: the line under the bar and the bar follow the vectors, not "reading, page 3/3"
+    for status, bar, done, total in shown:
+        assert status == f"manual.pdf: searchable · embedding {min(99, 100 * done // total)}%", status
+        assert bar == int(1000 * done / total) < 1000
     assert window.docs.embedding_now == {} and doc_line(window, "manual.pdf").endswith(", indexed")
