@@ -161,8 +161,7 @@ def progress_updates(pdf: Path, home: Path) -> dict:
     """Ingest `pdf` into an empty data folder with an Engine in this process and time the
     "searchable · embedding N%" updates (FileProgress events of stage embedding) between the
     file's FileSearchable and FileIndexed: how often the bar moves while the vectors are made."""
-    from rag import Engine, load_settings
-    from rag.events import FileIndexed, FileProgress, FileSearchable
+    from rag import Engine, FileIndexed, FileProgress, FileSearchable, load_settings
 
     empty_home(home, "write.lock")
     _models(home)
