@@ -101,6 +101,44 @@ def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedde
     assert cache.is_dir() and any(cache.iterdir())
 
 
+def test_onnx_runtime_lanes_run_batches_side_by_side_and_stop_on_cancel(models_dir, embedder, monkeypatch):
+    """ONNX Runtime runs several batches at once, a session per lane (as OpenVINO's streams):
+    the same vectors as one session, every batch reported once, and a cancel stops the lanes."""
+    import threading
+
+    from rag.embed.embedder import Embedder
+    from rag.settings import BUNDLED_EMBEDDER
+
+    onnx = Embedder(BUNDLED_EMBEDDER, "cpu", backend="onnx", batch_size=4, cache_dir=models_dir)
+    texts = [f"Valve {i} is set to {i * 7} bar" + " before the pump starts" * (i % 5) for i in range(23)]
+    onnx.embed_documents(texts[:1])
+    encoder = onnx._onnx
+    if encoder._lanes < 2:
+        pytest.skip("one core here: one session")
+    with monkeypatch.context() as m:
+        m.setattr(encoder, "_lanes", 1)
+        alone = onnx.embed_documents(texts)
+    runs = encoder._lane_runs
+    lanes_used = set()
+    monkeypatch.setattr(encoder, "_lane_runs", [
+        lambda feed, run=run: lanes_used.add(threading.current_thread().name) or run(feed) for run in runs])
+    finished = []
+    side_by_side = onnx.embed_documents(texts, done=finished.extend)
+    assert (side_by_side * alone).sum(axis=1).min() > 0.9999
+    assert sorted(finished) == list(range(23)) and len(lanes_used) == encoder._lanes
+    checks = []
+
+    def stop_at_third():
+        checks.append(1)
+        if len(checks) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        onnx.embed_documents(texts, stop_at_third)
+    assert 3 <= len(checks) <= 3 + encoder._lanes - 1, "the lanes stop after their current batch"
+    assert (onnx.embed_documents(texts) * alone).sum(axis=1).min() > 0.9999  # usable after a cancel
+
+
 def test_openvino_streams_run_batches_side_by_side_in_order_and_stop_on_cancel(models_dir, embedder):
     pytest.importorskip("openvino")
     from rag.embed.embedder import Embedder
