@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rag.events import FileFailed, FileIndexed, FileProgress
 from rag.ingest.batches import BatchWriter
+from rag.ingest.group_progress import group_progress
 from rag.ingest.indexed import embedded_text, indexed_text, text_hash
 
 EMBED_GROUP = 512  # chunks taken at a time: sorted by length, they embed with little padding
@@ -34,9 +35,6 @@ VECTOR_CACHE_SIZE = 20_000  # text hash -> vector of recently embedded chunks (~
 # many waiting chunks, a chunk waits as its id alone and its text is read back from its stored
 # row when its turn comes, so memory stays flat however far reading is ahead.
 LIGHT_BACKLOG = 4096
-# A file's "embedding N%" moves batch by batch while a group embeds (a group of 512 chunks
-# takes ~8 s on two AVX2 cores), at most this often per file.
-PROGRESS_EVERY_S = 0.25
 
 
 class VectorsCancelled(Exception):
@@ -340,7 +338,7 @@ class VectorWorker:
         todo = list(dict.fromkeys(p.hash for _, p in live if p.hash not in cache))
         first = {p.hash: p.indexed for _, p in live}
         fresh = (dict(zip(todo, self.emb.embed_documents([first[h] for h in todo], self._check,
-                                                         self._progress(live, todo))))
+                                                         group_progress(live, todo, self._events.put))))
                  if todo else {})
         self.parts.embed_stats["embedded"] += len(todo)
         if not live:
@@ -358,41 +356,6 @@ class VectorWorker:
                     continue
                 self.parts.embed_stats["chunks"] += len(keep)
                 self._writer.put(("vectors", [live[i] for i in keep], vectors[keep]))
-
-    def _progress(self, live: list, todo: list[str]):
-        """`done(indices)` for the embedder: while a group embeds, each of its files reports
-        the chunks whose vectors exist (stored before, reused from the cache, or made by a
-        finished batch) as "embedding N%". The catalog's count (`rag-cli list`) stays that of
-        stored vectors."""
-        jobs: dict[str, list] = {}
-        made: dict[int, int] = {}
-        making = set(todo)
-        for job, p in live:
-            jobs.setdefault(p.hash, []).append(job)
-            made.setdefault(id(job), 0)
-            if p.hash not in making:
-                made[id(job)] += 1  # its vector is already at hand
-        last: dict[int, float] = {}
-
-        def done(indices) -> None:
-            now = time.monotonic()
-            moved = {}
-            for i in indices:
-                for job in jobs.get(todo[i], ()):
-                    made[id(job)] += 1
-                    moved[id(job)] = job
-            for key, job in moved.items():
-                if now - last.get(key, 0.0) < PROGRESS_EVERY_S:
-                    continue
-                last[key] = now
-                with job.lock:
-                    n = min(job.done + made[key], job.chunks - 1)  # the last one is reported as indexed
-                    if job.finished or not job.committed or job.dropped or n <= job.shown:
-                        continue
-                    job.shown = n
-                self._events.put(FileProgress(job.path, "embedding", n, job.chunks, "chunk"))
-
-        return done
 
     def _prefetch(self, hashes: list[str]) -> None:
         """Put the stored vectors of texts the knowledge base already holds (found by the `th`

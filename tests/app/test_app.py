@@ -210,9 +210,9 @@ def test_embedding_progress_events_name_the_files_the_list_shows(qtbot, make_eng
     """The documents list keys the live "embedding N%" by the events' path: it must be the
     path the catalog lists the file under, and it is forgotten once the file is indexed."""
     from rag.events import FileProgress
-    from rag.ingest import embedding
+    from rag.ingest import group_progress
 
-    monkeypatch.setattr(embedding, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(group_progress, "PROGRESS_EVERY_S", 0.0)
     engine = make_engine(generator=ScriptedGenerator(["x"]))
     monkeypatch.setattr(engine.embedder, "batch_size", 2)
     window = MainWindow(engine)

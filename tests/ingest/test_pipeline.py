@@ -101,6 +101,21 @@ def test_openvino_backend_gives_the_onnx_vectors_to_rounding(models_dir, embedde
     assert cache.is_dir() and any(cache.iterdir())
 
 
+def stopped_at_third(embed, texts) -> int:
+    """Embed `texts` with a check() that cancels at its third call (KeyboardInterrupt, as
+    Ctrl+C): how many checks ran."""
+    checks = []
+
+    def stop_at_third():
+        checks.append(1)
+        if len(checks) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed(texts, stop_at_third)
+    return len(checks)
+
+
 def test_onnx_runtime_lanes_run_batches_side_by_side_and_stop_on_cancel(models_dir, embedder, monkeypatch):
     """ONNX Runtime runs several batches at once, a session per lane (as OpenVINO's streams):
     the same vectors as one session, every batch reported once, and a cancel stops the lanes."""
@@ -126,16 +141,8 @@ def test_onnx_runtime_lanes_run_batches_side_by_side_and_stop_on_cancel(models_d
     side_by_side = onnx.embed_documents(texts, done=finished.extend)
     assert (side_by_side * alone).sum(axis=1).min() > 0.9999
     assert sorted(finished) == list(range(23)) and len(lanes_used) == encoder._lanes
-    checks = []
-
-    def stop_at_third():
-        checks.append(1)
-        if len(checks) == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        onnx.embed_documents(texts, stop_at_third)
-    assert 3 <= len(checks) <= 3 + encoder._lanes - 1, "the lanes stop after their current batch"
+    assert 3 <= stopped_at_third(onnx.embed_documents, texts) <= 3 + encoder._lanes - 1, \
+        "the lanes stop after their current batch"
     assert (onnx.embed_documents(texts) * alone).sum(axis=1).min() > 0.9999  # usable after a cancel
 
 
@@ -159,15 +166,6 @@ def test_openvino_streams_run_batches_side_by_side_in_order_and_stop_on_cancel(m
         for name, batches in reported.items():
             assert sorted(i for batch in batches for i in batch) == list(range(n)), (name, batches)
             assert all(0 < len(batch) <= 4 for batch in batches)
-    checks = []
-
-    def stop_at_third():
-        checks.append(1)
-        if len(checks) == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        ov.embed_documents(texts, stop_at_third)
-    assert len(checks) == 3, "no batch is started after the cancel"
+    assert stopped_at_third(ov.embed_documents, texts) == 3, "no batch is started after the cancel"
     again = ov.embed_documents(texts)  # the queue is idle and usable after a cancel
     assert (again * onnx.embed_documents(texts)).sum(axis=1).min() > 0.999

@@ -210,11 +210,11 @@ def test_a_waiting_chunk_whose_row_is_gone_fails_its_file_and_keeps_the_rest(mak
 def test_embedding_progress_moves_batch_by_batch_within_a_group(make_engine, tmp_path, monkeypatch):
     """A group (up to 512 chunks) is embedded in one call; the file's "embedding N%" still
     moves as each batch ends, before any of the group's vectors is stored, and never back."""
-    from rag.ingest import embedding
+    from rag.ingest import embedding, group_progress
 
     engine = make_engine()
     monkeypatch.setattr(embedding, "WRITE_SLICE", 10_000)  # a group's vectors are stored in one write
-    monkeypatch.setattr(embedding, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(group_progress, "PROGRESS_EVERY_S", 0.0)
     monkeypatch.setattr(engine.embedder, "batch_size", 4)
     stored_when = []
     real = engine.parts.store.add_vectors
