@@ -37,6 +37,13 @@ print(json.dumps({"held": mask_active(), "avx512f": bool(np._core._multiarray_um
 """
 
 
+# The kernel writes a thread's AVX-512 record when it switches the thread out while its AVX-512
+# state is live. On an idle machine BLAS threads may run their kernels without being switched out
+# (one CI run's unheld control left no record): the unheld runs start more BLAS threads than
+# cores, so that the scheduler interrupts them in the middle of their kernels.
+CROWDED = {"OPENBLAS_NUM_THREADS": str(max(4, 2 * (os.cpu_count() or 1)))}
+
+
 def _child(env: dict) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, str(ROOT)], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
@@ -53,7 +60,7 @@ def test_a_held_child_sees_no_avx512_and_runs_none(tmp_path):
     assert held == {"held": True, "avx512f": False, "used": []}
     # the same work without the hold: NumPy sees AVX-512 and its BLAS threads run it, so the
     # record above is a real observation, not a kernel that keeps none
-    free = _child({})
+    free = _child(CROWDED)
     assert free["held"] is False and free["avx512f"] is True
     assert free["used"], "the unheld run left no AVX-512 record"
 
@@ -63,7 +70,7 @@ def test_a_held_child_sees_no_avx512_and_runs_none(tmp_path):
 def test_watch_sees_another_process_only_when_it_is_not_held(tmp_path):
     runs = {}
     for held in (True, False):
-        env = {**os.environ, **(isa.avx2_env(tmp_path) if held else {})}
+        env = {**os.environ, **(isa.avx2_env(tmp_path) if held else CROWDED)}
         proc = subprocess.Popen([sys.executable, "-c", CHILD.replace("range(60)", "range(400)"), str(ROOT)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         with isa.Watch(proc.pid, every=0.1) as watch:
