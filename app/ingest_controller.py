@@ -102,7 +102,7 @@ class IngestController(QObject):
                 if self._reading is None:  # every file is read: the bar and the line follow the vectors
                     docs.progress.setValue(int(1000 * ev.done / max(ev.total, 1)))
                     docs.status.setText(f"{ev.name}: " + self.tr("searchable · embedding {percent}%").format(
-                        percent=min(99, 100 * ev.done // max(ev.total, 1))))
+                        percent=ev.percent))
                 self.mw.library.refresh()
             case FileSearchable():
                 self._read(ev)

@@ -3,6 +3,8 @@ They show what they are given and emit signals; no engine calls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
@@ -132,9 +134,9 @@ class DocumentsPane(QWidget):
         self.stack.setCurrentWidget(self.files if records else self.placeholder)
 
     def _percent(self, rec) -> int:
-        made = self.embedding_now.get(rec.path, 0)
-        live = min(99, 100 * made // rec.chunks) if rec.chunks else 0
-        return max(rec.embedding_percent, live)
+        """The file's percent by its stored vectors or, when ahead, by those made so far."""
+        made = max(rec.embedded, self.embedding_now.get(rec.path, 0))
+        return replace(rec, embedded=made).embedding_percent
 
     def show_watched(self, folders: list[str]) -> None:
         self.watched = list(folders)

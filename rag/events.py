@@ -34,10 +34,15 @@ class FileProgress(_Named):
     total: int  # 0 when unknown
     unit: str = "page"  # "page", or "chunk" for the vectors of a searchable file (done of total chunks)
 
+    @property
+    def percent(self) -> int:
+        """How far, 0-99 (100 is the file's FileIndexed or FileSearchable, not a progress)."""
+        return min(99, 100 * self.done // max(self.total, 1))
+
     def describe(self) -> str:
         """"page 12/80 · OCR", "reading page 12/80", "searchable · embedding 40%"."""
         if self.unit == "chunk":
-            return f"searchable · embedding {min(99, 100 * self.done // max(self.total, 1))}%"
+            return f"searchable · embedding {self.percent}%"
         pages = f"page {self.done}/{self.total}" if self.total else f"page {self.done}"
         return f"{pages} · OCR" if self.stage == "ocr" else f"{self.stage} {pages}"
 

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="198" />
+        <location filename="../left_pane.py" line="200" />
         <source>New chat</source>
         <translation>New chat</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="199" />
+        <location filename="../left_pane.py" line="201" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>Start a new conversation (Ctrl+N)</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="246" />
+        <location filename="../left_pane.py" line="248" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="247" />
+        <location filename="../left_pane.py" line="249" />
         <source>Export to Markdown…</source>
         <translation>Export to Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="249" />
+        <location filename="../left_pane.py" line="251" />
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
@@ -250,87 +250,87 @@
 <context>
     <name>DocumentsPane</name>
     <message>
-        <location filename="../left_pane.py" line="45" />
+        <location filename="../left_pane.py" line="47" />
         <source>Knowledge base: the set of documents questions are answered from</source>
         <translation>Knowledge base: the set of documents questions are answered from</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="48" />
+        <location filename="../left_pane.py" line="50" />
         <source>New, rename or delete a knowledge base</source>
         <translation>New, rename or delete a knowledge base</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="51" />
+        <location filename="../left_pane.py" line="53" />
         <source>New knowledge base…</source>
         <translation>New knowledge base…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="52" />
+        <location filename="../left_pane.py" line="54" />
         <source>Rename…</source>
         <translation>Rename…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="53" />
+        <location filename="../left_pane.py" line="55" />
         <source>Delete…</source>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="74" />
+        <location filename="../left_pane.py" line="76" />
         <source>Add documents…</source>
         <translation>Add documents…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="83" />
+        <location filename="../left_pane.py" line="85" />
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="84" />
+        <location filename="../left_pane.py" line="86" />
         <source>Stop indexing after the current step</source>
         <translation>Stop indexing after the current step</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="118" />
         <source>indexed</source>
         <translation>indexed</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="118" />
         <source>failed</source>
         <translation>failed</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="117" />
+        <location filename="../left_pane.py" line="119" />
         <source>searchable · embedding {percent}%</source>
         <translation>searchable · embedding {percent}%</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="119" />
+        <location filename="../left_pane.py" line="121" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} pages, {chunks} chunks, {state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="142" />
+        <location filename="../left_pane.py" line="144" />
         <source>Following: {folders}</source>
         <translation>Following: {folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="162" />
+        <location filename="../left_pane.py" line="164" />
         <source>Details…</source>
         <translation>Details…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="163" />
+        <location filename="../left_pane.py" line="165" />
         <source>Show in file manager</source>
         <translation>Show in file manager</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="165" />
+        <location filename="../left_pane.py" line="167" />
         <source>Re-index</source>
         <translation>Re-index</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="166" />
+        <location filename="../left_pane.py" line="168" />
         <source>Remove from knowledge base</source>
         <translation>Remove from knowledge base</translation>
     </message>
@@ -484,17 +484,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="261" />
+        <location filename="../left_pane.py" line="263" />
         <source>Documents</source>
         <translation>Documents</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="262" />
+        <location filename="../left_pane.py" line="264" />
         <source>Chats</source>
         <translation>Chats</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="263" />
+        <location filename="../left_pane.py" line="265" />
         <source>Knowledge base</source>
         <translation>Knowledge base</translation>
     </message>

@@ -161,27 +161,27 @@
 <context>
     <name>ChatsPane</name>
     <message>
-        <location filename="../left_pane.py" line="198" />
+        <location filename="../left_pane.py" line="200" />
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="199" />
+        <location filename="../left_pane.py" line="201" />
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新的对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="246" />
+        <location filename="../left_pane.py" line="248" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="247" />
+        <location filename="../left_pane.py" line="249" />
         <source>Export to Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="249" />
+        <location filename="../left_pane.py" line="251" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
@@ -250,87 +250,87 @@
 <context>
     <name>DocumentsPane</name>
     <message>
-        <location filename="../left_pane.py" line="45" />
+        <location filename="../left_pane.py" line="47" />
         <source>Knowledge base: the set of documents questions are answered from</source>
         <translation>知识库：回答问题所依据的文档集合</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="48" />
+        <location filename="../left_pane.py" line="50" />
         <source>New, rename or delete a knowledge base</source>
         <translation>新建、重命名或删除知识库</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="51" />
+        <location filename="../left_pane.py" line="53" />
         <source>New knowledge base…</source>
         <translation>新建知识库…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="52" />
+        <location filename="../left_pane.py" line="54" />
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="53" />
+        <location filename="../left_pane.py" line="55" />
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="74" />
+        <location filename="../left_pane.py" line="76" />
         <source>Add documents…</source>
         <translation>添加文档…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="83" />
+        <location filename="../left_pane.py" line="85" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="84" />
+        <location filename="../left_pane.py" line="86" />
         <source>Stop indexing after the current step</source>
         <translation>在当前步骤后停止建立索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="118" />
         <source>indexed</source>
         <translation>已索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="116" />
+        <location filename="../left_pane.py" line="118" />
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="117" />
+        <location filename="../left_pane.py" line="119" />
         <source>searchable · embedding {percent}%</source>
         <translation>可搜索 · 向量化 {percent}%</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="119" />
+        <location filename="../left_pane.py" line="121" />
         <source>{name} — {pages} pages, {chunks} chunks, {state}</source>
         <translation>{name} — {pages} 页，{chunks} 个分块，{state}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="142" />
+        <location filename="../left_pane.py" line="144" />
         <source>Following: {folders}</source>
         <translation>正在跟踪：{folders}</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="162" />
+        <location filename="../left_pane.py" line="164" />
         <source>Details…</source>
         <translation>详细信息…</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="163" />
+        <location filename="../left_pane.py" line="165" />
         <source>Show in file manager</source>
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="165" />
+        <location filename="../left_pane.py" line="167" />
         <source>Re-index</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="166" />
+        <location filename="../left_pane.py" line="168" />
         <source>Remove from knowledge base</source>
         <translation>从知识库中移除</translation>
     </message>
@@ -484,17 +484,17 @@
 <context>
     <name>LeftPane</name>
     <message>
-        <location filename="../left_pane.py" line="261" />
+        <location filename="../left_pane.py" line="263" />
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="262" />
+        <location filename="../left_pane.py" line="264" />
         <source>Chats</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../left_pane.py" line="263" />
+        <location filename="../left_pane.py" line="265" />
         <source>Knowledge base</source>
         <translation>知识库</translation>
     </message>

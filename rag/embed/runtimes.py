@@ -239,20 +239,19 @@ class OnnxEncoder:
                 done(batches[finished[reported]][0])
                 reported += 1
 
-        queue = self._queue
-        queue.set_callback(pooled_one)
+        requests = self._queue  # (not the queue module)
+        requests.set_callback(pooled_one)
         try:
             for n, (_, _, feed) in enumerate(batches):
                 if check is not None:
                     check()
-                queue.start_async(feed, n)
+                requests.start_async(feed, n)
                 report()
         finally:
-            queue.wait_all()  # nothing runs on after a cancel or an error
+            requests.wait_all()  # nothing runs on after a cancel or an error
         if failed:
             raise failed[0]
         report()
-
 
     @cached_property
     def _lane_runs(self) -> list:
